@@ -1,0 +1,88 @@
+"""HTTP mode: Bolt behind waitress, with /healthz and a guard for malformed signature headers."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any
+
+from slack_bolt import App
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from sqlalchemy import Engine, text
+from waitress.server import create_server
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+log = logging.getLogger("mentorbot.http")
+
+EVENTS_PATH = "/slack/events"
+
+
+def _reply(start_response: StartResponse, status: str, body: dict[str, Any]) -> Iterable[bytes]:
+    data = json.dumps(body).encode()
+    start_response(status, [("Content-Type", "application/json"), ("Content-Length", str(len(data)))])
+    return [data]
+
+
+def _timestamp_is_malformed(environ: WSGIEnvironment) -> bool:
+    # slack_sdk's verifier calls int() on the header and raises (a 500) on anything else.
+    value = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+    return not (isinstance(value, str) and value.isdigit())
+
+
+def make_wsgi_app(app: App, *, engine: Engine) -> WSGIApplication:
+    """Route POST /slack/events to Bolt and GET /healthz to a database check."""
+    bolt = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def wsgi(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "")
+        if path == "/healthz" and method == "GET":
+            return _healthz(engine, start_response)
+        if path == EVENTS_PATH and method == "POST" and _timestamp_is_malformed(environ):
+            return _reply(start_response, "401 Unauthorized", {"error": "invalid request signature"})
+        return bolt(environ, start_response)
+
+    return wsgi
+
+
+def _healthz(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:
+        log.error("healthz: database unreachable: %s", type(exc).__name__)
+        return _reply(start_response, "503 Service Unavailable", {"ok": False, "database": "unreachable"})
+    return _reply(start_response, "200 OK", {"ok": True, "database": "ok"})
+
+
+def make_server(
+    app: App, *, engine: Engine, host: str = "0.0.0.0", port: int = 3000, threads: int = 16
+) -> Any:
+    """A waitress server (multi-threaded, production-grade, pure Python) serving the app."""
+    return create_server(
+        make_wsgi_app(app, engine=engine), host=host, port=port, threads=threads, ident="mentorbot"
+    )
+
+
+def serve(server: Any, *, on_stop: Callable[[], None]) -> None:
+    """Serve until SIGTERM/SIGINT (raised as SystemExit/KeyboardInterrupt), then clean up once."""
+    try:
+        server.run()
+    except (SystemExit, KeyboardInterrupt):
+        pass
+    finally:
+        server.close()
+        on_stop()
+
+
+def stop_server(server: Any) -> None:
+    """Stop a server running in another thread: close its sockets from inside its own loop."""
+
+    def close_all() -> None:
+        for channel in list(server._map.values()):
+            channel.close()
+
+    server.trigger.pull_trigger(close_all)
+    server.task_dispatcher.shutdown()

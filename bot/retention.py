@@ -1,0 +1,20 @@
+"""Scheduled work for retention (filled in by its feature issue)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from bot.deps import Deps
+
+
+def run_due(deps: Deps, now: datetime) -> list[str]:
+    """Nothing scheduled yet."""
+    return []
+
+
+def purge_command(deps: Deps, *, dry_run: bool, now: datetime) -> int:
+    """Not built yet: says so and exits 2."""
+    import sys
+
+    sys.stderr.write("mentorbot: purge is not built yet\n")
+    return 2

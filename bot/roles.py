@@ -1,0 +1,55 @@
+"""Roles are derived, never typed in twice: coordinators from programs.yml, mentors and mentees from pairs."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from sqlalchemy.orm import Session
+
+from bot.programs import ProgramsConfig
+from storage.repositories.pairs import active_pairs_of
+
+
+class Role(StrEnum):
+    COORDINATOR = "coordinator"
+    MENTOR = "mentor"
+    MENTEE = "mentee"
+
+
+@dataclass(frozen=True)
+class UserRoles:
+    """Who a user is, per program."""
+
+    user_id: str
+    by_program: dict[str, frozenset[Role]] = field(default_factory=dict)
+
+    def has(self, role: Role, program_id: str | None = None) -> bool:
+        if program_id is not None:
+            return role in self.by_program.get(program_id, frozenset())
+        return any(role in roles for roles in self.by_program.values())
+
+    def programs_where(self, *roles: Role) -> list[str]:
+        return sorted(pid for pid, have in self.by_program.items() if have & set(roles))
+
+    @property
+    def enrolled(self) -> bool:
+        return bool(self.by_program)
+
+    @property
+    def all_roles(self) -> frozenset[Role]:
+        return frozenset().union(*self.by_program.values()) if self.by_program else frozenset()
+
+
+def roles_of(session: Session, *, programs: ProgramsConfig, user_id: str) -> UserRoles:
+    """The user's roles in every program of the current programs.yml."""
+    found: dict[str, set[Role]] = {}
+    for program in programs.by_coordinator(user_id):
+        found.setdefault(program.id, set()).add(Role.COORDINATOR)
+    known = set(programs.ids)
+    for pair in active_pairs_of(session, user_id=user_id):
+        if pair.program_id not in known:
+            continue
+        role = Role.MENTOR if pair.mentor_id == user_id else Role.MENTEE
+        found.setdefault(pair.program_id, set()).add(role)
+    return UserRoles(user_id=user_id, by_program={pid: frozenset(r) for pid, r in found.items()})

@@ -1,0 +1,43 @@
+"""The one error handler: the log gets the traceback, the person a short message, Slack a 200."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from slack_bolt import App, BoltResponse
+
+from bot.authz import NotAllowed
+from bot.deps import Deps
+from handlers.common import SORRY
+
+log = logging.getLogger("mentorbot.errors")
+
+
+def error_view(text: str) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": "Something went wrong"},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text}}],
+    }
+
+
+def register(app: App, *, deps: Deps) -> None:
+    @app.error
+    def handle_error(error: Exception, body: dict[str, Any]) -> BoltResponse:
+        kind = body.get("type") or ("command" if "command" in body else "event")
+        if isinstance(error, NotAllowed):
+            text = str(error)
+        else:
+            # Only the kind of request: bodies may carry concern text or a sender's id.
+            log.exception("listener failed for a %s request", kind)
+            text = SORRY
+        if kind == "view_submission":
+            reply: dict[str, Any] = {"response_action": "update", "view": error_view(text)}
+        elif kind == "command":
+            reply = {"response_type": "ephemeral", "text": text}
+        else:
+            return BoltResponse(status=200, body="")
+        return BoltResponse(status=200, body=json.dumps(reply), headers={"content-type": "application/json"})

@@ -1,0 +1,27 @@
+"""All models, imported so that Base.metadata knows every table."""
+
+from storage.models.base import Base
+from storage.models.checkins import Checkin, CheckinAnswer, Pause
+from storage.models.concerns import Concern, ConcernDayKey, ConcernMessage, ConcernQuota
+from storage.models.digests import DigestPost
+from storage.models.people import AuditEntry, Pair, Person, Program
+from storage.models.reflections import CompetencyObservation, MentoringSession, Reflection
+
+__all__ = [
+    "AuditEntry",
+    "Base",
+    "Checkin",
+    "CheckinAnswer",
+    "CompetencyObservation",
+    "Concern",
+    "ConcernDayKey",
+    "ConcernMessage",
+    "ConcernQuota",
+    "DigestPost",
+    "MentoringSession",
+    "Pair",
+    "Pause",
+    "Person",
+    "Program",
+    "Reflection",
+]

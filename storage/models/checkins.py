@@ -1,0 +1,68 @@
+"""Scheduled check-in prompts, their answers and mentee pauses."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.crypto import EncryptedText
+from storage.models.base import Base
+
+
+class Checkin(Base):
+    """One prompt for one mentee in one period, claimed before it is sent.
+
+    status: claimed -> sent -> answered | expired; or failed (retried until expiry),
+    missed (the bot was down past expiry), paused (mentee paused for that period).
+    """
+
+    __tablename__ = "checkins"
+    __table_args__ = (
+        UniqueConstraint("program_id", "mentee_id", "period"),
+        Index("ix_checkins_status_due", "status", "due_at"),
+        Index("ix_checkins_program_due", "program_id", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
+    mentee_id: Mapped[str] = mapped_column(ForeignKey("people.id"))
+    period: Mapped[date]  # the mentee-local date the prompt is due
+    due_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16))
+    psych_item: Mapped[int]  # 1..7, Edmondson item shown this time
+    claimed_at: Mapped[datetime]
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    sent_at: Mapped[datetime | None]
+    channel: Mapped[str | None] = mapped_column(String(32))
+    ts: Mapped[str | None] = mapped_column(String(32))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    reminded_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+
+class CheckinAnswer(Base):
+    """A mentee's answer; the note is free text, encrypted at rest."""
+
+    __tablename__ = "checkin_answers"
+
+    checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True)
+    wellbeing: Mapped[int | None]
+    psych_score: Mapped[int | None]  # 1..7 as answered, not reverse-scored
+    met_mentor: Mapped[bool | None]
+    note: Mapped[str | None] = mapped_column(EncryptedText)
+    answered_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class Pause(Base):
+    """A mentee's pause of check-ins, across all their programs."""
+
+    __tablename__ = "checkin_pauses"
+
+    person_id: Mapped[str] = mapped_column(ForeignKey("people.id"), primary_key=True)
+    paused_at: Mapped[datetime]
+    paused_until: Mapped[datetime | None]  # None: until resumed

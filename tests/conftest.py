@@ -1,0 +1,191 @@
+"""Fixtures: a fresh migrated database per test (SQLite or PostgreSQL), the fake Slack, the running bot."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from bot.app import build_app
+from bot.bootstrap import bootstrap
+from bot.deps import Deps
+from bot.http_server import make_server, stop_server
+from bot.programs import ProgramsConfig, load_programs
+from bot.settings import Settings
+from storage import migrate
+from storage.crypto import Keys, install_keys
+from storage.engine import make_engine
+from tests.fake_slack import FakeSlack, FakeUser, SlackRequestSender
+
+SIGNING_SECRET = "test-signing-secret"
+SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
+PROGRAMS_FILE = Path(__file__).with_name("data") / "programs.yml"
+BACKEND = os.environ.get("MENTORBOT_TEST_BACKEND", "sqlite")
+PG_ADMIN_URL = os.environ.get("MENTORBOT_TEST_PG_URL", "")
+
+USERS = [
+    FakeUser(id="U0COORD1", name="cora", real_name="Cora Coordinator", tz="America/New_York"),
+    FakeUser(id="U0COORD2", name="nia", real_name="Nia Nurse-Lead", tz="America/Chicago"),
+    FakeUser(id="U0MENTOR1", name="dr.mendes", real_name="Ana Mendes", tz="America/New_York"),
+    FakeUser(id="U0MENTOR2", name="dr.chen", real_name="Wei Chen", tz="America/Chicago"),
+    FakeUser(id="U0MENTEE1", name="amara", real_name="Amara Okafor", tz="Asia/Kolkata"),
+    FakeUser(id="U0MENTEE2", name="diego", real_name="Diego Ruiz", tz="America/Chicago"),
+    FakeUser(id="U0MENTEE3", name="lin", real_name="Lin Park", tz="America/New_York"),
+    FakeUser(id="U0OUTSIDE", name="olivia", real_name="Olivia Outsider", tz="Europe/London"),
+    FakeUser(id="U0DIO", name="dio", real_name="Dana DIO", tz="America/New_York"),
+]
+for user in USERS:
+    object.__setattr__(user, "email", f"{user.name}@example.org") if not user.email else None
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    where = (
+        make_url(PG_ADMIN_URL).render_as_string(hide_password=True)
+        if BACKEND == "postgresql"
+        else "temp files"
+    )
+    return f"mentorbot database backend: {BACKEND} ({where})"
+
+
+@pytest.fixture(scope="session")
+def keys() -> Keys:
+    keys = Keys.from_secret(SECRET_KEY)
+    install_keys(keys)
+    return keys
+
+
+@pytest.fixture(scope="session")
+def _template(tmp_path_factory: pytest.TempPathFactory, keys: Keys) -> Iterator[str]:
+    """A migrated template database that each test copies (cheaper than migrating per test)."""
+    if BACKEND == "postgresql":
+        if not PG_ADMIN_URL:
+            if os.environ.get("MENTORBOT_REQUIRE_POSTGRES"):
+                pytest.fail("MENTORBOT_TEST_BACKEND=postgresql but MENTORBOT_TEST_PG_URL is unset")
+            pytest.skip("PostgreSQL not available (set MENTORBOT_TEST_PG_URL)")
+        name = f"mb_template_{uuid.uuid4().hex[:8]}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        engine = make_engine(_pg_url(name))
+        migrate.upgrade(engine)
+        engine.dispose()
+        yield name
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate.upgrade(engine)
+        engine.dispose()  # closing the last connection checkpoints the WAL into the file we copy
+        yield str(path)
+
+
+def _pg_url(database: str) -> str:
+    return make_url(PG_ADMIN_URL).set(database=database).render_as_string(hide_password=False)
+
+
+def _pg_admin(sql: str) -> None:
+    engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(sql))
+    engine.dispose()
+
+
+@pytest.fixture
+def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
+    """A fresh, migrated, empty database for this test."""
+    if BACKEND == "postgresql":
+        name = f"mb_test_{uuid.uuid4().hex[:12]}"
+        _pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{_template}"')
+        yield _pg_url(name)
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        path = tmp_path / "mentorbot.db"
+        shutil.copyfile(_template, path)
+        yield f"sqlite:///{path}"
+
+
+@pytest.fixture
+def fake_slack() -> Iterator[FakeSlack]:
+    fake = FakeSlack(bot_user_id="UBOT", team_id="T0MENTOR").start()
+    for user in USERS:
+        fake.add_user(user)
+    yield fake
+    fake.stop()
+    invalid = [(c.method, c.response.get("errors") or c.response.get("error")) for c in fake.invalid]
+    assert not invalid, f"the bot sent Block Kit that Slack would reject: {invalid}"
+
+
+@pytest.fixture
+def programs() -> ProgramsConfig:
+    return load_programs(PROGRAMS_FILE)
+
+
+@pytest.fixture
+def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        slack_bot_token="xoxb-test-token",
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake_slack.url,
+        database_url=database_url,
+        programs_file=PROGRAMS_FILE,
+        secret_key=SECRET_KEY,
+        send_rate_per_second=1000,
+    )
+
+
+class Clock:
+    """A settable clock for Deps: tests move time explicitly."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 11, 23, 14, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def deps(settings: Settings, programs: ProgramsConfig, keys: Keys, clock: Clock) -> Iterator[Deps]:
+    ready = dataclasses.replace(bootstrap(settings, programs=programs), clock=clock)
+    yield ready
+    ready.engine.dispose()
+
+
+@pytest.fixture
+def serve_bot() -> Iterator[Callable[[Deps], str]]:
+    """Start the real app over HTTP (waitress on a free port); returns the events URL."""
+    servers: list[Any] = []
+
+    def start(deps: Deps) -> str:
+        server = make_server(build_app(deps), engine=deps.engine, host="127.0.0.1", port=0, threads=8)
+        threading.Thread(target=server.run, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.effective_port}/slack/events"
+
+    yield start
+    for server in servers:
+        stop_server(server)
+
+
+@pytest.fixture
+def bot_url(deps: Deps, serve_bot: Callable[[Deps], str]) -> str:
+    return serve_bot(deps)
+
+
+@pytest.fixture
+def slack(bot_url: str, fake_slack: FakeSlack) -> SlackRequestSender:
+    """Sends signed requests into the running bot, as Slack does."""
+    return SlackRequestSender(url=bot_url, signing_secret=SIGNING_SECRET, fake=fake_slack)

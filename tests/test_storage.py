@@ -1,0 +1,77 @@
+import threading
+from datetime import UTC, datetime
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select, text
+
+from bot.deps import Deps
+from storage import migrate
+from storage.models import Base, Person
+from storage.repositories.people import upsert_person
+
+
+def test_migrations_match_the_models(deps: Deps) -> None:
+    with deps.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == []
+    assert migrate.current_revision(deps.engine) == migrate.head_revision()
+
+
+def test_migrate_twice_is_a_no_op(deps: Deps) -> None:
+    migrate.upgrade(deps.engine)
+    assert migrate.current_revision(deps.engine) == migrate.head_revision()
+
+
+def test_datetimes_come_back_aware_utc(deps: Deps) -> None:
+    now = datetime(2026, 3, 8, 7, 30, tzinfo=UTC)
+    with deps.sessions.begin() as session:
+        upsert_person(session, user_id="U1", now=now, display_name="x")
+    with deps.sessions.begin() as session:
+        person = session.get(Person, "U1")
+        assert person is not None and person.first_seen_at == now and person.first_seen_at.tzinfo is not None
+
+
+def test_concurrent_read_then_write_loses_no_update(deps: Deps) -> None:
+    """Each thread reads a counter and writes it back +1: only serialized write transactions keep all 40."""
+    with deps.sessions.begin() as session:
+        upsert_person(session, user_id="U1", now=datetime.now(UTC), display_name="0")
+
+    def bump() -> None:
+        for _ in range(10):
+            with deps.sessions.begin() as session:
+                person = session.scalars(select(Person).where(Person.id == "U1").with_for_update()).one()
+                person.display_name = str(int(person.display_name) + 1)
+
+    threads = [threading.Thread(target=bump) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    with deps.sessions.begin() as session:
+        assert session.execute(text("SELECT display_name FROM people WHERE id = 'U1'")).scalar_one() == "40"
+
+
+def test_free_text_is_not_plaintext_in_the_database(deps: Deps) -> None:
+    from storage.models import Concern
+
+    secret_text = "the charge nurse mocked my accent"
+    with deps.sessions.begin() as session:
+        session.add(
+            Concern(
+                program_id="img-2026",
+                category="other",
+                urgent=False,
+                escalated=False,
+                text=secret_text,
+                week=datetime(2026, 11, 23).date(),
+                status="open",
+                key_hash="h" * 64,
+                replies_allowed=True,
+            )
+        )
+    with deps.engine.connect() as connection:
+        stored = connection.execute(text("SELECT text FROM concerns")).scalar_one()
+    assert secret_text not in stored
+    with deps.sessions.begin() as session:
+        assert session.scalars(select(Concern.text)).one() == secret_text
