@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.roles import UserRoles
 
 
 def run_due(deps: Deps, now: datetime) -> list[str]:
     """Nothing scheduled yet."""
+    return []
+
+
+def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> list[dict[str, Any]]:
+    """App Home section: nothing yet."""
     return []

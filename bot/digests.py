@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
 
 from bot.deps import Deps
+from bot.roles import UserRoles
 
 
 def run_due(deps: Deps, now: datetime) -> list[str]:
@@ -18,3 +22,8 @@ def digest_command(deps: Deps, *, program_id: str, dry_run: bool, now: datetime)
 
     sys.stderr.write("mentorbot: digests are not built yet\n")
     return 2
+
+
+def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> list[dict[str, Any]]:
+    """App Home section: nothing yet."""
+    return []

@@ -32,6 +32,9 @@ class CommandContext:
     client: WebClient
 
 
+Subcommand = Callable[[CommandContext], None]
+
+
 def ephemeral(text: str, blocks: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     reply: dict[str, Any] = {"response_type": "ephemeral", "text": text}
     if blocks:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
@@ -11,9 +9,8 @@ from bot.deps import Deps
 from bot.help_text import help_text
 from bot.roles import roles_of
 from bot.status import status_text
-from handlers.common import CommandContext, ephemeral
-
-Subcommand = Callable[[CommandContext], None]
+from handlers import concerns, digests
+from handlers.common import CommandContext, Subcommand, ephemeral
 
 
 def _help(ctx: CommandContext) -> None:
@@ -28,7 +25,12 @@ def _status(ctx: CommandContext) -> None:
     ctx.ack(**ephemeral(text))
 
 
-SUBCOMMANDS: dict[str, Subcommand] = {"help": _help, "status": _status}
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": _help,
+    "status": _status,
+    **concerns.MENTORSHIP_SUBCOMMANDS,
+    **digests.MENTORSHIP_SUBCOMMANDS,
+}
 
 
 def register(app: App, *, deps: Deps) -> None:

@@ -5,11 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.demo import help
+from bot.demo import checkins, concerns, digest, help, reflections, roster
 from bot.demo.world import World, open_world
 
 # Each feature adds its chapter here, in the order a program lives through them.
-CHAPTERS: list[Callable[[World], None]] = [help.run]
+CHAPTERS: list[Callable[[World], None]] = [
+    help.run,
+    roster.run,
+    checkins.run,
+    concerns.run,
+    reflections.run,
+    digest.run,
+]
 
 
 def run_demo(out_dir: Path) -> int:

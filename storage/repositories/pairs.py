@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -21,3 +23,26 @@ def active_pairs_of(session: Session, *, user_id: str, program_id: str | None = 
 def active_pairs_in(session: Session, *, program_id: str) -> list[Pair]:
     query = select(Pair).where(Pair.ended_at.is_(None), Pair.program_id == program_id)
     return list(session.scalars(query.order_by(Pair.started_at, Pair.id)))
+
+
+def create_pair(
+    session: Session,
+    *,
+    program_id: str,
+    mentor_id: str,
+    mentee_id: str,
+    now: datetime,
+    focus: str | None = None,
+) -> Pair:
+    """Insert an active pair; people rows must exist. The partial unique index refuses duplicates."""
+    pair = Pair(
+        program_id=program_id,
+        mentor_id=mentor_id,
+        mentee_id=mentee_id,
+        focus=focus,
+        started_at=now,
+        ended_at=None,
+    )
+    session.add(pair)
+    session.flush()
+    return pair

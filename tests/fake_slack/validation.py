@@ -3,7 +3,7 @@
 The slack_sdk models do the per-object limit checks (text lengths, element counts); the
 cross-object rules Slack enforces but the models do not (unknown types, unique ids, input
 labels) are checked here. Results are cached by the canonical JSON of the input: validation
-is a pure function of that text, and fan-outs send many identical payloads.
+is a pure function of that text, and fan-outs repeat most blocks verbatim.
 """
 
 from __future__ import annotations
@@ -59,23 +59,24 @@ def validate_blocks(blocks: Any, max_blocks: int = MAX_MESSAGE_BLOCKS) -> list[s
     """Return human-readable problems with a `blocks` list; empty when Slack would accept it."""
     if not isinstance(blocks, list):
         return ["blocks must be a JSON array"]
-    try:
-        key = _canonical(blocks)
-    except (TypeError, ValueError):
-        return ["blocks must be JSON-serialisable"]
-    return list(_validate_blocks_cached(key, max_blocks))
-
-
-@lru_cache(maxsize=4096)
-def _validate_blocks_cached(key: str, max_blocks: int) -> tuple[str, ...]:
-    blocks: list[Any] = json.loads(key)
     errors: list[str] = []
     if len(blocks) > max_blocks:
         errors.append(f"no more than {max_blocks} items allowed [json-pointer:/blocks]")
     for index, block in enumerate(blocks):
-        errors.extend(f"{problem} [json-pointer:/blocks/{index}]" for problem in _block_problems(block))
+        try:
+            problems = _cached_block_problems(_canonical(block))
+        except (TypeError, ValueError):
+            problems = ("block must be JSON-serialisable",)
+        errors.extend(f"{problem} [json-pointer:/blocks/{index}]" for problem in problems)
     errors.extend(_duplicate_id_problems(blocks))
-    return tuple(errors)
+    return errors
+
+
+@lru_cache(maxsize=8192)
+def _cached_block_problems(key: str) -> tuple[str, ...]:
+    # Keyed per block rather than per message: personalised fan-outs differ in one or two
+    # blocks while the expensive ones (buttons, actions) repeat verbatim.
+    return tuple(_block_problems(json.loads(key)))
 
 
 def _block_problems(block: Any) -> list[str]:

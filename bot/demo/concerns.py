@@ -1,0 +1,9 @@
+"""Demo chapter: concerns (filled in by its feature issue)."""
+
+from __future__ import annotations
+
+from bot.demo.world import World
+
+
+def run(world: World) -> None:
+    """Nothing to show yet."""

@@ -1,0 +1,16 @@
+"""Session reflections, protected time and competencies (filled in by its feature issue)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from bot.deps import Deps
+from bot.roles import UserRoles
+
+
+def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> list[dict[str, Any]]:
+    """App Home section: nothing yet."""
+    return []
