@@ -19,3 +19,8 @@ def run_due(deps: Deps, now: datetime) -> list[str]:
 def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> list[dict[str, Any]]:
     """App Home section: nothing yet."""
     return []
+
+
+def next_checkin_line(session: Session, *, deps: Deps, user_id: str, now: datetime) -> str | None:
+    """One line for /mentorship status: when the user's next check-in is due, or that they are paused."""
+    return None

@@ -6,8 +6,10 @@ from storage.models.concerns import Concern, ConcernDayKey, ConcernMessage, Conc
 from storage.models.digests import DigestPost
 from storage.models.people import AuditEntry, Pair, Person, Program
 from storage.models.reflections import CompetencyObservation, MentoringSession, Reflection
+from storage.models.retention import AnswerRollup
 
 __all__ = [
+    "AnswerRollup",
     "AuditEntry",
     "Base",
     "Checkin",

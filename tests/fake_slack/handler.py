@@ -164,6 +164,8 @@ class FakeSlackServer(ThreadingHTTPServer):
 
 class RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    wbufsize = -1  # buffer headers and body into one send; handle_one_request flushes per reply
+    disable_nagle_algorithm = True
     server: FakeSlackServer
 
     def log_message(self, format: str, *args: Any) -> None:
