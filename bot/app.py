@@ -43,4 +43,5 @@ def build_app(deps: Deps) -> App:
     )
     for module in HANDLER_MODULES:
         module.register(app, deps=deps)
+    quiet_libraries()  # again: Bolt created its loggers while building the app
     return app

@@ -22,6 +22,7 @@ class Deps:
     programs: ProgramsConfig
     engine: Engine
     sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]  # for units of work that never write
     client: WebClient
     keys: Keys
     clock: Callable[[], datetime] = field(default=utcnow)

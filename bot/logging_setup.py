@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import logging
+import re
 
-# These libraries log whole request and response bodies at DEBUG (slash-command text,
-# modal submissions, chat.postMessage text). Their DEBUG output is dropped at any level.
+# These libraries log whole request and response bodies: at DEBUG (slash-command text, modal
+# submissions, chat.postMessage text) and even at INFO (Bolt's "Invalid request signature
+# detected (..., body: ...)"). Their DEBUG output is dropped and the rest cut to its first clause.
 CHATTY_LIBRARIES = ("slack_bolt", "slack_sdk", "urllib3", "waitress", "apscheduler")
+_DETAIL = re.compile(r"\s*[(:{\[].*", re.DOTALL)
 
 
-class DropDebug(logging.Filter):
+class RedactLibraryRecord(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        return record.levelno >= logging.INFO
+        if record.levelno < logging.INFO:
+            return False
+        message = record.getMessage()
+        record.msg, record.args = _DETAIL.sub("", message, count=1) or "(details withheld)", ()
+        return True
 
 
 def quiet_libraries() -> None:
-    """Keep library loggers at INFO or above even when the root logger is at DEBUG."""
-    for name in CHATTY_LIBRARIES:
+    """Redact every library logger that exists now; call again after building the app and client.
+
+    Filters are per logger and not inherited, so each child logger (slack_bolt.App,
+    slack_bolt.RequestVerification, slack_sdk.web.base_client, ...) gets its own.
+    """
+    names = [n for n in logging.root.manager.loggerDict if n.split(".")[0] in CHATTY_LIBRARIES]
+    for name in {*CHATTY_LIBRARIES, *names}:
         logger = logging.getLogger(name)
-        logger.setLevel(max(logger.level, logging.INFO))
-        if not any(isinstance(f, DropDebug) for f in logger.filters):
-            logger.addFilter(DropDebug())
+        if name in CHATTY_LIBRARIES:
+            logger.setLevel(max(logger.level, logging.INFO))
+        if not any(isinstance(f, RedactLibraryRecord) for f in logger.filters):
+            logger.addFilter(RedactLibraryRecord())
 
 
 def configure_logging(level: str = "INFO") -> None:

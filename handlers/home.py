@@ -21,7 +21,7 @@ def register(app: App, *, deps: Deps) -> None:
         if event.get("tab", "home") != "home":
             return
         user_id = event["user"]
-        with deps.sessions.begin() as session:
+        with deps.read_sessions.begin() as session:
             view = build_home(session, deps=deps, user_id=user_id, now=deps.clock())
         client.views_publish(user_id=user_id, view=view)
 

@@ -14,13 +14,13 @@ from handlers.common import CommandContext, Subcommand, ephemeral
 
 
 def _help(ctx: CommandContext) -> None:
-    with ctx.deps.sessions.begin() as session:
+    with ctx.deps.read_sessions.begin() as session:
         roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
     ctx.ack(**ephemeral(help_text(roles)))
 
 
 def _status(ctx: CommandContext) -> None:
-    with ctx.deps.sessions.begin() as session:
+    with ctx.deps.read_sessions.begin() as session:
         text = status_text(session, deps=ctx.deps, user_id=ctx.user_id, now=ctx.deps.clock())
     ctx.ack(**ephemeral(text))
 

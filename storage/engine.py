@@ -16,8 +16,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     row and then both write it, losing one update.
     """
     if url.startswith("sqlite"):
+        options = {"pool_size": 20, "max_overflow": 20, **kwargs}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **kwargs
+            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **options
         )
         _tune_sqlite(engine)
         return engine
@@ -44,9 +45,20 @@ def _tune_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        # Read-only units of work (see make_read_sessions) begin DEFERRED: in WAL mode they
+        # never wait for the write lock.
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:
     """One session per unit of work: `with sessions.begin() as session: ...`."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def make_read_sessions(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for units of work that only read (help, status, App Home, digest previews).
+
+    On SQLite they skip the write lock every other transaction takes; on PostgreSQL they are ordinary.
+    """
+    return sessionmaker(engine.execution_options(sqlite_begin="DEFERRED"), expire_on_commit=False)

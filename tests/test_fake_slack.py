@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -169,7 +170,7 @@ def test_unknown_channel_method_and_missing_token(fake: FakeSlack, client: WebCl
 
 def test_form_and_query_string_requests_are_parsed(fake: FakeSlack) -> None:
     blocks = json.dumps([section("form")])
-    form = f"token=xoxb-form&channel={CORA.id}&blocks={urllib.request.quote(blocks)}".encode()
+    form = f"token=xoxb-form&channel={CORA.id}&blocks={urllib.parse.quote(blocks)}".encode()
     status, body = raw_post(f"{fake.url}chat.postMessage", form, "application/x-www-form-urlencoded")
     assert status == 200 and json.loads(body)["ok"] is True
     assert fake.messages(CORA.id)[0]["blocks"] == [section("form")]
@@ -184,9 +185,9 @@ def test_post_ephemeral_and_message_limits(fake: FakeSlack, client: WebClient) -
     assert client.chat_postEphemeral(channel="C0GENERAL", user=AMARA.id, text="psst")["message_ts"]
     assert fake.ephemerals[0]["user"] == AMARA.id
 
-    for kwargs, error in [({"text": ""}, "no_text"), ({"text": "x" * 40_001}, "msg_too_long")]:
+    for text, error in [("", "no_text"), ("x" * 40_001, "msg_too_long")]:
         with pytest.raises(SlackApiError) as rejected:
-            client.chat_postMessage(channel=AMARA.id, **kwargs)
+            client.chat_postMessage(channel=AMARA.id, text=text)
         assert rejected.value.response["error"] == error
     assert len(fake.invalid) == 2
 
@@ -334,7 +335,7 @@ def test_invalid_blocks_are_rejected_and_recorded(
 
 
 def test_valid_rich_blocks_are_accepted(fake: FakeSlack, client: WebClient) -> None:
-    blocks = [
+    blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": "Weekly check-in"}},
         {"type": "section", "fields": [{"type": "mrkdwn", "text": f"*{i}*"} for i in range(10)]},
         {"type": "section", "text": {"type": "mrkdwn", "text": "Rate"}, "accessory": button("rate")},
@@ -351,12 +352,14 @@ def test_views_open_update_and_publish(fake: FakeSlack, client: WebClient) -> No
     assert opened["id"].startswith("V") and fake.views[0]["callback_id"] == "checkin"
 
     client.views_update(view_id=opened["id"], view=modal("Updated"))
-    assert fake.view(opened["id"])["title"]["text"] == "Updated"
+    updated = fake.view(opened["id"])
+    assert updated is not None and updated["title"]["text"] == "Updated"
 
     home = {"type": "home", "blocks": [section("Your mentees")]}
     published = client.views_publish(user_id=CORA.id, view=home)["view"]
-    assert fake.home_view(CORA.id)["id"] == published["id"]
-    assert fake.home_view(CORA.id)["blocks"] == home["blocks"]
+    stored = fake.home_view(CORA.id)
+    assert stored is not None and stored["id"] == published["id"]
+    assert stored["blocks"] == home["blocks"]
 
 
 def test_view_title_too_long_is_rejected(fake: FakeSlack, client: WebClient) -> None:
@@ -454,7 +457,7 @@ class _BoltHandler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)).decode()
-        response = self.app.dispatch(BoltRequest(body=body, headers={k: v for k, v in self.headers.items()}))
+        response = self.app.dispatch(BoltRequest(body=body, headers=dict(self.headers.items())))
         payload = (response.body or "").encode()
         self.send_response(response.status)
         for name, value in response.first_headers().items():
@@ -490,7 +493,7 @@ def bolt_url(fake: FakeSlack) -> Iterator[str]:
     handler = type("BoundBoltHandler", (_BoltHandler,), {"app": app})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
     yield f"http://127.0.0.1:{server.server_address[1]}/slack/events"
     server.shutdown()
     server.server_close()

@@ -59,6 +59,8 @@ def test_bad_signatures_get_401_without_a_traceback(
     body = _command_body()
     ts = str(int(time.time())) if timestamp is None else timestamp
     sig = signature or SignatureVerifier("test-signing-secret").generate_signature(timestamp=ts, body=body)
+    caplog.set_level(logging.DEBUG, logger="slack_bolt")
+    caplog.set_level(logging.DEBUG, logger="slack_sdk")
     with caplog.at_level(logging.DEBUG):
         status, _, _ = slack.raw(
             body,
@@ -70,4 +72,5 @@ def test_bad_signatures_get_401_without_a_traceback(
         )
     assert status == 401
     assert "Traceback" not in caplog.text
+    assert "U0COORD1" not in caplog.text, "a request body reached the log"
     assert not [r for r in caplog.records if r.exc_info]

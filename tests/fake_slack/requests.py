@@ -65,6 +65,8 @@ class SlackRequestSender:
         """The X-Slack-* headers for `body`; pass `timestamp` to forge stale requests."""
         stamp = str(int(time.time()) if timestamp is None else timestamp)
         signature = self._verifier.generate_signature(timestamp=stamp, body=body)
+        if signature is None:  # the SDK returns None only for a missing timestamp
+            raise ValueError("could not sign the request body")
         return {"X-Slack-Request-Timestamp": stamp, "X-Slack-Signature": signature}
 
     def raw(self, body: bytes, headers: dict[str, str]) -> SenderResponse:

@@ -47,7 +47,7 @@ class FakeSlack:
         if self._server is not None:
             return self
         server = FakeSlackServer(self._address, Dispatcher(self._store, self._faults))
-        host, port = server.server_address[:2]
+        host, port = self._address[0], server.server_address[1]
         self._store.base_url = f"http://{host}:{port}/"
         self._server = server
         self._thread = threading.Thread(

@@ -81,7 +81,7 @@ class Store:
             self.view_order: list[str] = []
             self.views_by_id: dict[str, dict[str, Any]] = {}
             self.view_ids_by_external: dict[str, str] = {}
-            self.home_views: dict[str, dict[str, Any]] = {}
+            self.home_views: dict[str, str] = {}  # user id -> view id
             self.pending_uploads: dict[str, dict[str, Any]] = {}
             self.uploads: list[Upload] = []
             self.response_url_uses: dict[str, int] = {}

@@ -39,7 +39,8 @@ _MODEL_ERRORS = (SlackObjectFormationError, TypeError, ValueError, AttributeErro
 
 def _subclass_types(cls: type) -> frozenset[str]:
     found: set[str] = set()
-    for sub in cls.__subclasses__():
+    subclasses: list[type] = cls.__subclasses__()
+    for sub in subclasses:
         found |= _subclass_types(sub)
         kind = getattr(sub, "type", None)
         if isinstance(kind, str):

@@ -1,0 +1,168 @@
+"""Ack latency of `mentorbot run --http` against a bare default-settings Bolt app on the same server stack.
+
+Both run as separate processes behind waitress; signed `/mentorship help` requests are sent one at a
+time and then from 16 concurrent clients over keep-alive connections.
+
+Last line: `ack p50 X ms p99 Y ms (c=1), p99 Z ms (c=16); bare Bolt p50 V ms p99 W ms; ratio R`
+(R = mentorbot p99 / bare p99 at c=1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from slack_sdk.signature import SignatureVerifier
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.fake_slack import FakeSlack, FakeUser  # noqa: E402
+
+SECRET = "bench-signing-secret"
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_ready(port: int, path: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit(f"server on port {port} did not start")
+
+
+def body_for(user_id: str) -> bytes:
+    return urllib.parse.urlencode(
+        {
+            "command": "/mentorship",
+            "text": "help",
+            "user_id": user_id,
+            "user_name": "bench",
+            "team_id": "T0BENCH",
+            "channel_id": "D0BENCH",
+            "response_url": "http://127.0.0.1:9/response",
+            "trigger_id": "1.2.3",
+        }
+    ).encode()
+
+
+def timed_requests(port: int, count: int) -> list[float]:
+    """`count` signed requests on one keep-alive connection; seconds per request."""
+    verifier = SignatureVerifier(SECRET)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    body = body_for("U0COORD1")
+    times = []
+    for _ in range(count):
+        ts = str(int(time.time()))
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": ts,
+            "X-Slack-Signature": verifier.generate_signature(timestamp=ts, body=body),
+        }
+        start = time.perf_counter()
+        conn.request("POST", "/slack/events", body=body, headers=headers)
+        response = conn.getresponse()
+        response.read()
+        times.append(time.perf_counter() - start)
+        if response.status != 200:
+            raise SystemExit(f"HTTP {response.status} from port {port}")
+    conn.close()
+    return times
+
+
+def measure(port: int, *, sequential: int, clients: int, per_client: int) -> tuple[list[float], list[float]]:
+    timed_requests(port, 30)  # warm up
+    seq = timed_requests(port, sequential)
+    with ThreadPoolExecutor(clients) as pool:
+        parts = list(pool.map(lambda _: timed_requests(port, per_client), range(clients)))
+    return seq, [t for part in parts for t in part]
+
+
+def pct(values: list[float], p: float) -> float:
+    return (
+        statistics.quantiles(values, n=1000)[int(p * 10) - 1] * 1000 if len(values) > 1 else values[0] * 1000
+    )
+
+
+def start_mentorbot(port: int, api_url: str, workdir: Path) -> subprocess.Popen[bytes]:
+    env = dict(os.environ)
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-bench",
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        DATABASE_URL=f"sqlite:///{workdir / 'bench.db'}",
+        MENTORBOT_PROGRAMS=str(ROOT / "tests" / "data" / "programs.yml"),
+        MENTORBOT_SECRET_KEY="bench-secret-key-0123456789-0123456789",
+        MENTORBOT_LOG_LEVEL="WARNING",
+    )
+    env.pop("SLACK_APP_TOKEN", None)
+    cmd = [str(BIN / "mentorbot"), "run", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    return subprocess.Popen(cmd, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--requests", type=int, default=500, help="sequential requests per server")
+    parser.add_argument("--per-client", type=int, default=100, help="requests per concurrent client")
+    args = parser.parse_args()
+    fake = FakeSlack().start()
+    fake.add_user(FakeUser(id="U0COORD1", name="cora", real_name="Cora", tz="America/New_York"))
+    with tempfile.TemporaryDirectory() as tmp:
+        ours_port, bare_port = free_port(), free_port()
+        ours = start_mentorbot(ours_port, fake.url, Path(tmp))
+        bare = subprocess.Popen(
+            [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port), SECRET, fake.url],
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            wait_ready(ours_port, "/healthz")
+            wait_ready(bare_port, "/healthz")
+            ours_seq, ours_conc = measure(
+                ours_port, sequential=args.requests, clients=16, per_client=args.per_client
+            )
+            bare_seq, bare_conc = measure(
+                bare_port, sequential=args.requests, clients=16, per_client=args.per_client
+            )
+        finally:
+            for proc in (ours, bare):
+                proc.terminate()
+                proc.wait(10)
+            fake.stop()
+    print(
+        f"mentorbot: {len(ours_seq)} sequential, {len(ours_conc)} at c=16; p99 c=16 {pct(ours_conc, 99):.1f} ms"
+    )
+    print(f"bare Bolt: p50 {pct(bare_seq, 50):.1f} ms, p99 c=16 {pct(bare_conc, 99):.1f} ms")
+    ratio = pct(ours_seq, 99) / pct(bare_seq, 99)
+    print(
+        f"ack p50 {pct(ours_seq, 50):.1f} ms p99 {pct(ours_seq, 99):.1f} ms (c=1), p99 {pct(ours_conc, 99):.1f} ms (c=16); "
+        f"bare Bolt p50 {pct(bare_seq, 50):.1f} ms p99 {pct(bare_seq, 99):.1f} ms; ratio {ratio:.2f}"
+    )
+
+
+if __name__ == "__main__":
+    threading.excepthook = lambda args: None
+    main()
