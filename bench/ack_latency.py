@@ -153,12 +153,14 @@ def main() -> None:
                 proc.wait(10)
             fake.stop()
     print(
-        f"mentorbot: {len(ours_seq)} sequential, {len(ours_conc)} at c=16; p99 c=16 {pct(ours_conc, 99):.1f} ms"
+        f"mentorbot: {len(ours_seq)} sequential, {len(ours_conc)} at c=16; "
+        f"p99 c=16 {pct(ours_conc, 99):.1f} ms"
     )
     print(f"bare Bolt: p50 {pct(bare_seq, 50):.1f} ms, p99 c=16 {pct(bare_conc, 99):.1f} ms")
     ratio = pct(ours_seq, 99) / pct(bare_seq, 99)
     print(
-        f"ack p50 {pct(ours_seq, 50):.1f} ms p99 {pct(ours_seq, 99):.1f} ms (c=1), p99 {pct(ours_conc, 99):.1f} ms (c=16); "
+        f"ack p50 {pct(ours_seq, 50):.1f} ms p99 {pct(ours_seq, 99):.1f} ms (c=1), "
+        f"p99 {pct(ours_conc, 99):.1f} ms (c=16); "
         f"bare Bolt p50 {pct(bare_seq, 50):.1f} ms p99 {pct(bare_seq, 99):.1f} ms; ratio {ratio:.2f}"
     )
 

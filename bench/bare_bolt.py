@@ -1,4 +1,4 @@
-"""Baseline for bench/ack_latency.py: a hello-world Bolt app with Bolt's defaults, on the same server stack."""
+"""Baseline for bench/ack_latency.py: hello-world Bolt with Bolt's defaults, on the same server stack."""
 
 from __future__ import annotations
 

@@ -16,9 +16,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     row and then both write it, losing one update.
     """
     if url.startswith("sqlite"):
-        options = {"pool_size": 20, "max_overflow": 20, **kwargs}
+        sqlite_options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, **kwargs}
         engine = create_engine(
-            url, connect_args={"check_same_thread": False, "timeout": 30}, hide_parameters=True, **options
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+            **sqlite_options,
         )
         _tune_sqlite(engine)
         return engine
