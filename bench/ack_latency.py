@@ -118,7 +118,8 @@ def start_mentorbot(port: int, api_url: str, workdir: Path) -> subprocess.Popen[
         MENTORBOT_LOG_LEVEL="WARNING",
     )
     env.pop("SLACK_APP_TOKEN", None)
-    cmd = [str(BIN / "mentorbot"), "run", "--http", "--host", "127.0.0.1", "--port", str(port)]
+    threads = os.environ.get("BENCH_THREADS", "8")
+    cmd = [str(BIN / "mentorbot"), "run", "--http", "--host", "127.0.0.1", "--port", str(port), "--threads", threads]
     return subprocess.Popen(cmd, env=env, cwd=workdir, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 

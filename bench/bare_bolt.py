@@ -17,6 +17,7 @@ def main() -> None:
         client=WebClient(token="xoxb-bench", base_url=api_url),
         signing_secret=secret,
         token_verification_enabled=False,
+        process_before_response=len(sys.argv) > 4 and sys.argv[4] == "fast",
     )
 
     @app.command("/mentorship")

@@ -11,9 +11,9 @@ from bot.bootstrap import bootstrap
 from bot.deps import Deps
 from bot.logging_setup import quiet_libraries
 from bot.settings import Settings
-from handlers import checkins, concerns, digests, errors, home, mentorship, reflections
+from handlers import checkins, concerns, digests, errors, home, mentorship, people, reflections
 
-HANDLER_MODULES = (errors, mentorship, home, checkins, concerns, reflections, digests)
+HANDLER_MODULES = (errors, mentorship, home, people, checkins, concerns, reflections, digests)
 
 
 def create_app(settings: Settings, *, client: WebClient | None = None) -> App:

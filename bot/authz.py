@@ -25,6 +25,7 @@ class Action(StrEnum):
     REFLECT = "reflect.log"
     REFLECT_COMPETENCIES = "reflect.competencies"
     SESSION_CONFIRM = "reflect.confirm"
+    ROSTER_IMPORT = "roster.import"  # `mentorbot roster import`: the operator acts as every coordinator
 
 
 ANYONE: frozenset[Role] | None = None  # no enrolment needed
@@ -67,6 +68,9 @@ POLICY: dict[Action, Rule] = {
     Action.SESSION_CONFIRM: Rule(
         frozenset({MR, ME}), True, "Only the other person in this pair can confirm."
     ),
+    Action.ROSTER_IMPORT: Rule(
+        frozenset({C}), True, "Only a coordinator of {program} can import its roster."
+    ),
 }
 
 HINT = "Type `/mentorship help` to see what you can do."
@@ -97,6 +101,7 @@ def authorize(roles: UserRoles, action: Action, *, program_id: str | None = None
 
 
 def require(roles: UserRoles, action: Action, *, program_id: str | None = None) -> None:
+    """Raise NotAllowed, carrying the refusal to show, unless `authorize` allows the action."""
     decision = authorize(roles, action, program_id=program_id)
     if not decision.allowed:
         raise NotAllowed(decision.message)

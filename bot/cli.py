@@ -68,6 +68,7 @@ def run(
     port: Annotated[int, typer.Option(help="HTTP port")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP bind address")] = "0.0.0.0",
     tick_seconds: Annotated[int, typer.Option(help="how often scheduled work runs")] = 60,
+    threads: Annotated[int, typer.Option(help="HTTP worker threads")] = 8,
 ) -> None:
     """Start the bot: Socket Mode when SLACK_APP_TOKEN is set (unless --http), else HTTP."""
     from bot.app import build_app
@@ -102,7 +103,7 @@ def run(
             handler.close()  # type: ignore[no-untyped-call]
             stop()
         return
-    server = make_server(app, engine=deps.engine, host=host, port=port)
+    server = make_server(app, engine=deps.engine, host=host, port=port, threads=threads)
     typer.echo(
         f"mentorbot: HTTP on {host}:{server.effective_port} (POST /slack/events, GET /healthz)", err=True
     )

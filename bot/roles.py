@@ -41,6 +41,16 @@ class UserRoles:
         return frozenset().union(*self.by_program.values()) if self.by_program else frozenset()
 
 
+OPERATOR_ID = "cli"  # who the audit log names for command-line actions
+
+
+def operator_roles(programs: ProgramsConfig) -> UserRoles:
+    """Whoever runs the `mentorbot` CLI holds the database and the config: coordinator everywhere."""
+    return UserRoles(
+        user_id=OPERATOR_ID, by_program={pid: frozenset({Role.COORDINATOR}) for pid in programs.ids}
+    )
+
+
 def roles_of(session: Session, *, programs: ProgramsConfig, user_id: str) -> UserRoles:
     """The user's roles in every program of the current programs.yml."""
     found: dict[str, set[Role]] = {}

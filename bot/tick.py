@@ -6,7 +6,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from bot import checkins, concerns, digests, retention
+from bot import checkins, concerns, digests, retention, session_notices
 from bot.deps import Deps
 
 log = logging.getLogger("mentorbot.tick")
@@ -18,6 +18,7 @@ JOBS: list[tuple[str, Job]] = [
     ("checkins", checkins.run_due),
     ("digests", digests.run_due),
     ("concerns", concerns.run_due),
+    ("reflections", session_notices.run_due),
     ("retention", retention.run_due),
 ]
 

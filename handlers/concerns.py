@@ -1,15 +1,369 @@
-"""Slack listeners for concerns (filled in by its feature issue)."""
+"""`/concern` for senders (anonymous), and the coordinators' side: list, reply, acknowledge, resolve.
+
+The sender's user id is read from a request only to check enrolment and count the daily quota;
+it is never stored, logged, or put into a view's private_metadata. Nothing is written to the
+sender's DMs or channels: everything they see is a modal or an ephemeral reply.
+"""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import json
+import re
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session
+
+from bot import concerns
+from bot.authz import Action, NotAllowed, require
+from bot.concern_blocks import (
+    ACTION_ACKNOWLEDGE,
+    ACTION_REPLY,
+    ACTION_RESOLVE,
+    ACTION_SENDER_CLOSE,
+    ACTION_SENDER_REPLY,
+    COORDINATOR_REPLY,
+    SENDER_REPLY,
+    SUBMIT,
+    TEXT_ACTION,
+    TEXT_BLOCK,
+    concern_modal,
+    confirmation_view,
+    coordinator_reply_modal,
+    list_blocks,
+    reply_saved_view,
+    sender_reply_modal,
+    status_view,
+)
+from bot.concern_terms import CATEGORIES
+from bot.concerns import ConcernDraft, Responder
 from bot.deps import Deps
-from handlers.common import Subcommand
+from bot.programs import Program
+from bot.roles import roles_of
+from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
-# `/mentorship <name>` subcommands this feature adds.
-MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {}
+Body = dict[str, Any]
+USAGE = "Type `/concern` to raise a concern anonymously, or `/concern status KEY` to read the replies to one."
+
+
+# --- /concern -------------------------------------------------------------------------------------------
+
+
+def _parse(text: str) -> tuple[str, str]:
+    """("status", typed key) | ("help", "") | ("raise", text to prefill the form with)."""
+    word, _, rest = text.strip().partition(" ")
+    if word.lower() == "status":
+        return "status", rest
+    if word.lower() == "help":
+        return "help", ""
+    return "raise", text.strip()
+
+
+def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
+    kind, rest = _parse(command.get("text", ""))
+    if kind == "help":
+        ack(**ephemeral(USAGE))
+        return
+    with deps.sessions.begin() as session:
+        if kind == "status":
+            # Malformed, wrong and unknown keys all take the same lookup and get the same answer.
+            found = concerns.find_by_key(session, deps=deps, typed=rest) is not None
+            left = 1
+        else:
+            found = True
+            roles = roles_of(session, programs=deps.programs, user_id=command["user_id"])
+            require(roles, Action.CONCERN_RAISE)
+            left = concerns.concerns_left_today(
+                session, deps=deps, user_id=command["user_id"], now=deps.clock()
+            )
+    if not found:
+        ack(**ephemeral(concerns.NEUTRAL_STATUS))
+    elif left <= 0:
+        ack(**ephemeral(concerns.limit_message(deps)))
+    else:
+        ack()
+
+
+def _command_lazy(deps: Deps, command: dict[str, str], client: WebClient) -> None:
+    kind, rest = _parse(command.get("text", ""))
+    if kind == "status":
+        with deps.sessions.begin() as session:
+            concern = concerns.find_by_key(session, deps=deps, typed=rest)
+            view = status_view(concern, concerns.thread(session, concern_id=concern.id)) if concern else None
+    elif kind == "raise":
+        view = _raise_form(deps, command["user_id"], prefill=rest)
+    else:
+        view = None
+    if view is not None:
+        client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def _raise_form(deps: Deps, user_id: str, *, prefill: str) -> dict[str, Any] | None:
+    with deps.sessions.begin() as session:
+        programs = concerns.sender_programs(deps, roles_of(session, programs=deps.programs, user_id=user_id))
+        if (
+            not programs
+            or concerns.concerns_left_today(session, deps=deps, user_id=user_id, now=deps.clock()) <= 0
+        ):
+            return None  # the ack already said why
+        notes = concerns.modal_notes(session, programs)
+    metadata = json.dumps({"program": programs[0].id}) if len(programs) == 1 else ""
+    return concern_modal(programs, notes, initial_text=prefill, metadata=metadata)
+
+
+# --- the form -------------------------------------------------------------------------------------------
+
+
+def _selected(values: Body, block_id: str) -> str | None:
+    option = values.get(block_id, {}).get(block_id, {}).get("selected_option")
+    return option.get("value") if isinstance(option, dict) else None
+
+
+def _checked(values: Body, block_id: str) -> bool:
+    return bool(values.get(block_id, {}).get(block_id, {}).get("selected_options"))
+
+
+def _typed(view: Body) -> str | None:
+    value = view["state"]["values"].get(TEXT_BLOCK, {}).get(TEXT_ACTION, {}).get("value")
+    return value if isinstance(value, str) else None
+
+
+def _chosen_program(view: Body, programs: list[Program]) -> str | None:
+    mine = {p.id for p in programs}
+    metadata = json.loads(view.get("private_metadata") or "{}")
+    if "program" in metadata:
+        if metadata["program"] not in mine:
+            raise NotAllowed("You are no longer enrolled in that program, so the concern was not sent.")
+        return str(metadata["program"])
+    chosen = _selected(view["state"]["values"], "program")
+    return chosen if chosen in mine else None
+
+
+def _draft(view: Body, programs: list[Program]) -> tuple[ConcernDraft | None, dict[str, str]]:
+    """The validated form, or field errors keyed by block id."""
+    values = view["state"]["values"]
+    program_id, category, text = _chosen_program(view, programs), _selected(values, "category"), _typed(view)
+    errors: dict[str, str] = {}
+    if program_id is None:
+        errors["program"] = "Please choose the program this is about."
+    if category not in CATEGORIES:
+        errors["category"] = "Please choose what the concern is about."
+    problem = concerns.text_problem(text)
+    if problem:
+        errors[TEXT_BLOCK] = problem
+    if errors or program_id is None or category is None or text is None:
+        return None, errors
+    draft = ConcernDraft(
+        program_id=program_id,
+        category=category,
+        urgent=_selected(values, "urgency") == "urgent",
+        involves_mentor_or_coordinator=_checked(values, "involves"),
+        replies_allowed=_checked(values, "replies"),
+        text=text,
+    )
+    return draft, {}
+
+
+def _submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
+    user_id = body["user"]["id"]  # for the enrolment check and quota hash only
+    with deps.sessions.begin() as session:
+        roles = roles_of(session, programs=deps.programs, user_id=user_id)
+        require(roles, Action.CONCERN_RAISE)
+        draft, errors = _draft(view, concerns.sender_programs(deps, roles))
+        raised = None
+        if draft is not None:
+            raised = concerns.raise_concern(
+                session, deps=deps, draft=draft, user_id=user_id, now=deps.clock()
+            )
+    if draft is None:
+        ack(response_action="errors", errors=errors)
+    elif raised is None:
+        ack(response_action="errors", errors={TEXT_BLOCK: concerns.limit_message(deps)})
+    else:
+        program = deps.programs.get(draft.program_id)
+        assert program is not None  # _draft only accepts the sender's configured programs
+        escalation = concerns.escalation_label(program)
+        ack(
+            response_action="update",
+            view=confirmation_view(raised.case_key, raised.route, escalation=escalation),
+        )
+
+
+# --- the sender's thread --------------------------------------------------------------------------------
+
+
+def _sender_reply_submit(deps: Deps, ack: Ack, view: Body) -> None:
+    text = _typed(view)
+    problem = concerns.text_problem(text)
+    if problem or text is None:
+        ack(response_action="errors", errors={TEXT_BLOCK: problem or ""})
+        return
+    with deps.sessions.begin() as session:
+        concern = concerns.sender_reply(
+            session, deps=deps, concern_id=view["private_metadata"], text=text, now=deps.clock()
+        )
+        thread = concerns.thread(session, concern_id=concern.id)
+    notice = ":white_check_mark: Your reply was added — still anonymous."
+    ack(response_action="update", view=status_view(concern, thread, notice=notice))
+
+
+def _push_sender_reply(body: Body, client: WebClient) -> None:
+    client.views_push(
+        trigger_id=body["trigger_id"], view=sender_reply_modal(body["view"]["private_metadata"])
+    )
+
+
+def _close_by_sender(deps: Deps, body: Body, client: WebClient) -> None:
+    with deps.sessions.begin() as session:
+        concern = concerns.sender_close(
+            session, deps=deps, concern_id=body["view"]["private_metadata"], now=deps.clock()
+        )
+        thread = concerns.thread(session, concern_id=concern.id)
+    view = status_view(concern, thread, notice="You closed this case. Thank you for raising it.")
+    client.views_update(view_id=body["view"]["id"], view=view)
+
+
+# --- coordinators and escalation contacts ---------------------------------------------------------------
+
+
+def _list(ctx: CommandContext) -> None:
+    deps = ctx.deps
+    with deps.sessions.begin() as session:
+        roles = roles_of(session, programs=deps.programs, user_id=ctx.user_id)
+        program = concerns.coordinated_program(deps, roles, ctx.args)
+        text, blocks = _listing(deps, session, program.id)
+    ctx.ack(**ephemeral(text, blocks))
+
+
+MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {"concerns": _list}
+
+
+def _responder(body: Body) -> Responder:
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return Responder(user_id=body["user"]["id"], channel_id=channel)
+
+
+def _button(body: Body) -> tuple[str, str]:
+    """(concern id, "list" | "post") from a responder button."""
+    value = json.loads(body["actions"][0]["value"])
+    return str(value["c"]), str(value["v"])
+
+
+def _refuse(respond: Respond, refusal: NotAllowed) -> None:
+    respond(text=str(refusal), response_type="ephemeral", replace_original=False)
+
+
+def _open_coordinator_reply(deps: Deps, body: Body, client: WebClient, respond: Respond) -> None:
+    concern_id, _where = _button(body)
+    responder = _responder(body)
+    try:
+        with deps.sessions.begin() as session:
+            concern, thread = concerns.for_responder(
+                session, deps=deps, concern_id=concern_id, responder=responder
+            )
+    except NotAllowed as refusal:
+        _refuse(respond, refusal)
+        return
+    metadata = json.dumps({"c": concern.id, "ch": responder.channel_id})
+    client.views_open(
+        trigger_id=body["trigger_id"], view=coordinator_reply_modal(concern, thread, metadata=metadata)
+    )
+
+
+def _coordinator_reply_submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
+    text = _typed(view)
+    problem = concerns.text_problem(text)
+    if problem or text is None:
+        ack(response_action="errors", errors={TEXT_BLOCK: problem or ""})
+        return
+    metadata = json.loads(view["private_metadata"])
+    responder = Responder(user_id=body["user"]["id"], channel_id=str(metadata.get("ch") or ""))
+    with deps.sessions.begin() as session:
+        concerns.coordinator_reply(
+            session,
+            deps=deps,
+            concern_id=str(metadata["c"]),
+            responder=responder,
+            text=text,
+            now=deps.clock(),
+        )
+    ack(response_action="update", view=reply_saved_view())
+
+
+def _change_status(deps: Deps, body: Body, client: WebClient, respond: Respond, *, resolve: bool) -> None:
+    concern_id, where = _button(body)
+    responder = _responder(body)
+    change = concerns.resolve if resolve else concerns.acknowledge
+    try:
+        with deps.sessions.begin() as session:
+            concern = change(session, deps=deps, concern_id=concern_id, responder=responder, now=deps.clock())
+            listing = _listing(deps, session, concern.program_id) if where == "list" else None
+    except NotAllowed as refusal:
+        _refuse(respond, refusal)
+        return
+    if listing is not None:
+        respond(text=listing[0], blocks=listing[1], response_type="ephemeral", replace_original=True)
+        return
+    blocks, fallback = concerns.redrawn_post(concern, deps)
+    container = body.get("container") or {}
+    client.chat_update(
+        channel=container["channel_id"], ts=container["message_ts"], text=fallback, blocks=blocks
+    )
+
+
+def _listing(deps: Deps, session: Session, program_id: str) -> tuple[str, list[dict[str, Any]]]:
+    program = deps.programs.get(program_id)
+    if program is None:
+        raise NotAllowed(f"Program `{program_id}` is no longer in programs.yml.")
+    listed, summaries, total = concerns.open_for_coordinators(session, program_id=program.id)
+    return f"{total} open concern(s) in {program.name}", list_blocks(program, listed, summaries, total)
+
+
+# --- wiring ---------------------------------------------------------------------------------------------
+
+
+def _just_ack(ack: Ack) -> None:
+    ack()
 
 
 def register(app: App, *, deps: Deps) -> None:
-    """No listeners yet."""
+    def command_ack(ack: Ack, command: dict[str, str]) -> None:
+        _command_ack(deps, ack, command)
+
+    def command_lazy(command: dict[str, str], client: WebClient) -> None:
+        _command_lazy(deps, command, client)
+
+    def submit(ack: Ack, body: Body, view: Body) -> None:
+        _submit(deps, ack, body, view)
+
+    def deliver() -> None:
+        concerns.deliver_pending(deps, now=deps.clock())
+
+    def sender_reply_submit(ack: Ack, view: Body) -> None:
+        _sender_reply_submit(deps, ack, view)
+
+    def close_by_sender(body: Body, client: WebClient) -> None:
+        _close_by_sender(deps, body, client)
+
+    def open_reply(body: Body, client: WebClient, respond: Respond) -> None:
+        _open_coordinator_reply(deps, body, client, respond)
+
+    def coordinator_reply_submit(ack: Ack, body: Body, view: Body) -> None:
+        _coordinator_reply_submit(deps, ack, body, view)
+
+    def acknowledge(body: Body, client: WebClient, respond: Respond) -> None:
+        _change_status(deps, body, client, respond, resolve=False)
+
+    def resolve(body: Body, client: WebClient, respond: Respond) -> None:
+        _change_status(deps, body, client, respond, resolve=True)
+
+    app.command("/concern")(ack=command_ack, lazy=[safe_lazy(command_lazy)])
+    app.view(SUBMIT)(ack=submit, lazy=[safe_lazy(deliver)])
+    app.view(SENDER_REPLY)(sender_reply_submit)
+    app.action(ACTION_SENDER_REPLY)(ack=_just_ack, lazy=[safe_lazy(_push_sender_reply)])
+    app.action(ACTION_SENDER_CLOSE)(ack=_just_ack, lazy=[safe_lazy(close_by_sender)])
+    app.action(re.compile(f"^{ACTION_REPLY}:"))(ack=_just_ack, lazy=[safe_lazy(open_reply)])
+    app.view(COORDINATOR_REPLY)(coordinator_reply_submit)
+    app.action(re.compile(f"^{ACTION_ACKNOWLEDGE}:"))(ack=_just_ack, lazy=[safe_lazy(acknowledge)])
+    app.action(re.compile(f"^{ACTION_RESOLVE}:"))(ack=_just_ack, lazy=[safe_lazy(resolve)])

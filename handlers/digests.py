@@ -1,15 +1,121 @@
-"""Slack listeners for digests (filled in by its feature issue)."""
+"""Digest previews for coordinators: `/mentorship digest [PROGRAM] [preview]` and App Home's button."""
 
 from __future__ import annotations
 
-from slack_bolt import App
+import logging
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from functools import cache
+from typing import Any
 
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from bot.authz import Action, authorize
 from bot.deps import Deps
-from handlers.common import Subcommand
+from bot.digests import preview
+from bot.programs import Program
+from bot.roles import roles_of
+from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
-# `/mentorship <name>` subcommands this feature adds.
-MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {}
+log = logging.getLogger("mentorbot.handlers.digests")
+
+HOME_ACTION = "digest_preview_home"
+USAGE = "Type `/mentorship digest PROGRAM preview`"
+MODAL_TITLE = "Digest preview"
+
+
+@cache
+def _after_ack() -> ThreadPoolExecutor:
+    # `/mentorship` is one Bolt listener shared by every subcommand, so a subcommand has no lazy
+    # slot of its own: the preview is built on this small pool once the ack has gone out.
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest-preview")
+
+
+def _choose_program(ctx: CommandContext) -> Program | str:
+    """The program the command names, or the only one the caller coordinates; else what to say."""
+    words = [word for word in ctx.args if word.lower() != "preview"]
+    programs = ctx.deps.programs
+    if len(words) > 1:
+        return f"Too many words. {USAGE}, for example `/mentorship digest {programs.ids[0]} preview`."
+    if words:
+        found = programs.get(words[0].lower())
+        if found is None:
+            return f"There is no program `{words[0][:40]}`. Programs: {', '.join(programs.ids)}. {USAGE}."
+        return found
+    mine = programs.by_coordinator(ctx.user_id)
+    if len(mine) == 1:
+        return mine[0]
+    if not mine:
+        return "Only program coordinators can see a digest. Type `/mentorship help` to see what you can do."
+    return f"You coordinate several programs: {', '.join(p.id for p in mine)}. {USAGE}."
+
+
+def _digest(ctx: CommandContext) -> None:
+    chosen = _choose_program(ctx)
+    if isinstance(chosen, str):
+        ctx.ack(**ephemeral(chosen))
+        return
+    with ctx.deps.sessions.begin() as session:
+        roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
+    decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=chosen.id)
+    if not decision.allowed:
+        ctx.ack(**ephemeral(decision.message))
+        return
+    ctx.ack(**ephemeral(f"Building the digest preview for {chosen.name}…"))
+    task = safe_lazy(_respond_with_preview)
+    _after_ack().submit(task, deps=ctx.deps, program=chosen, respond=ctx.respond)
+
+
+def _respond_with_preview(deps: Deps, program: Program, respond: Respond) -> None:
+    message = preview(deps, program=program, now=deps.clock())
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
+
+
+MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {"digest": _digest}
+
+
+def _modal(blocks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "title": {"type": "plain_text", "text": MODAL_TITLE},
+        "close": {"type": "plain_text", "text": "Close"},
+        "blocks": blocks[:100],
+    }
+
+
+def _text_modal(text: str) -> dict[str, Any]:
+    return _modal([{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
+
+
+def _home_preview(deps: Deps) -> Callable[..., None]:
+    def open_preview(body: dict[str, Any], client: WebClient) -> None:
+        user_id = body["user"]["id"]
+        program_id = str(body["actions"][0].get("value") or "")
+        program = deps.programs.get(program_id)
+        with deps.sessions.begin() as session:
+            roles = roles_of(session, programs=deps.programs, user_id=user_id)
+        decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=program_id)
+        if program is None or not decision.allowed:
+            text = (
+                decision.message
+                if program is not None
+                else f"There is no program `{program_id[:40]}` any more."
+            )
+            client.views_open(trigger_id=body["trigger_id"], view=_text_modal(text))
+            return
+        # Open at once while the trigger is fresh (3 s); the digest may take longer to build.
+        opened = client.views_open(
+            trigger_id=body["trigger_id"], view=_text_modal(f"Building the digest for {program.name}…")
+        )
+        message = preview(deps, program=program, now=deps.clock())
+        client.views_update(view_id=opened["view"]["id"], view=_modal(message.blocks))
+
+    return open_preview
 
 
 def register(app: App, *, deps: Deps) -> None:
-    """No listeners yet."""
+    def ack_now(ack: Ack) -> None:
+        ack()
+
+    app.action(HOME_ACTION)(ack=ack_now, lazy=[safe_lazy(_home_preview(deps))])

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
 from bot.help_text import help_text
+from bot.mentorship_commands import PairPlan, Problem, plan_pair, show, split_command
+from bot.pairing import PairingOutcome, pair_people, send_messages, unpair_people
 from bot.roles import roles_of
 from bot.status import status_text
 from handlers import concerns, digests
-from handlers.common import CommandContext, Subcommand, ephemeral
+from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 
 def _help(ctx: CommandContext) -> None:
@@ -25,31 +29,114 @@ def _status(ctx: CommandContext) -> None:
     ctx.ack(**ephemeral(text))
 
 
+def _plan(ctx: CommandContext, verb: str) -> PairPlan | Problem:
+    with ctx.deps.read_sessions.begin() as session:
+        roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
+    return plan_pair(verb, ctx.args, roles=roles, programs=ctx.deps.programs)
+
+
+def _ack_pairing(ctx: CommandContext, verb: str) -> None:
+    """Parse and authorize at once; the Slack lookups, the write and the DMs follow after the ack."""
+    plan = _plan(ctx, verb)
+    if isinstance(plan, Problem):
+        ctx.ack(**ephemeral(plan.message))
+        return
+    who = f"<@{plan.mentor_id}> (mentor) and <@{plan.mentee_id}> (mentee) in *{plan.program_id}*"
+    ctx.ack(**ephemeral(f"{'Pairing' if verb == 'pair' else 'Ending the pairing of'} {who}…"))
+
+
+def _pair(ctx: CommandContext) -> None:
+    _ack_pairing(ctx, "pair")
+
+
+def _unpair(ctx: CommandContext) -> None:
+    _ack_pairing(ctx, "unpair")
+
+
+def _pairing_after_ack(ctx: CommandContext, verb: str) -> None:
+    plan = _plan(ctx, verb)
+    program = ctx.deps.programs.get(plan.program_id) if isinstance(plan, PairPlan) else None
+    if not isinstance(plan, PairPlan) or program is None:
+        return  # the ack already said what was wrong
+    who = {"mentor_id": plan.mentor_id, "mentee_id": plan.mentee_id, "actor_id": ctx.user_id}
+    with ctx.deps.sessions.begin() as session:
+        if verb == "pair":
+            outcome = pair_people(session, client=ctx.client, program=program, now=ctx.deps.clock(), **who)
+        else:
+            outcome = unpair_people(session, program=program, now=ctx.deps.clock(), **who)
+    _finish(ctx, outcome)
+
+
+def _pair_after_ack(ctx: CommandContext) -> None:
+    _pairing_after_ack(ctx, "pair")
+
+
+def _unpair_after_ack(ctx: CommandContext) -> None:
+    _pairing_after_ack(ctx, "unpair")
+
+
+def _finish(ctx: CommandContext, outcome: PairingOutcome) -> None:
+    """DM both sides (after the commit), then tell the coordinator what happened."""
+    failures = send_messages(
+        ctx.client, outcome.messages, rate_per_second=ctx.deps.settings.send_rate_per_second
+    )
+    text = outcome.message
+    if failures:
+        text += f"\nI couldn't message {', '.join(failures)}: please let them know yourself."
+    ctx.respond(text=text, response_type="ephemeral", replace_original=False)
+
+
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": _help,
     "status": _status,
+    "pair": _pair,
+    "unpair": _unpair,
     **concerns.MENTORSHIP_SUBCOMMANDS,
     **digests.MENTORSHIP_SUBCOMMANDS,
 }
 
+# Work that calls Slack's Web API: run after the ack, in Bolt's lazy thread, with the same context.
+AFTER_ACK: dict[str, Subcommand] = {
+    "pair": _pair_after_ack,
+    "unpair": _unpair_after_ack,
+}
+
 
 def register(app: App, *, deps: Deps) -> None:
-    @app.command("/mentorship")
-    def mentorship(ack: Ack, command: dict[str, str], respond: Respond, client: WebClient) -> None:
-        words = command.get("text", "").split()
-        name = words[0].lower() if words else "help"
-        handler = SUBCOMMANDS.get(name)
-        ctx = CommandContext(
+    def context(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> CommandContext:
+        _, args = split_command(str(command.get("text", "")))
+        return CommandContext(
             deps=deps,
             user_id=command["user_id"],
             channel_id=command.get("channel_id", ""),
-            args=words[1:],
+            args=args,
             ack=ack,
             respond=respond,
             trigger_id=command.get("trigger_id", ""),
             client=client,
         )
+
+    def mentorship(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        name, _ = split_command(str(command.get("text", "")))
+        handler = SUBCOMMANDS.get(name)
         if handler is None:
-            ack(**ephemeral(f"I don't know `{name[:30]}`. Type `/mentorship help` to see what you can do."))
+            ack(**ephemeral(f"I don't know {show(name)}. Type `/mentorship help` to see what you can do."))
             return
-        handler(ctx)
+        handler(context(ack, command, respond, client))
+
+    def after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
+        name, _ = split_command(str(command.get("text", "")))
+        AFTER_ACK[name](context(ack, command, respond, client))
+
+    def has_work_after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> bool:
+        name, _ = split_command(str(command.get("text", "")))
+        if name not in AFTER_ACK:
+            return False
+        if name in ("pair", "unpair"):
+            # Refused or mistyped requests stay a plain ack: no lazy thread, nothing that could write.
+            return isinstance(_plan(context(ack, command, respond, client), name), PairPlan)
+        return True
+
+    # Only requests with work after the ack take the lazy path; help, status and refusals stay a plain ack.
+    app.command("/mentorship", matchers=[has_work_after_ack])(ack=mentorship, lazy=[safe_lazy(after_ack)])
+    app.command("/mentorship")(mentorship)

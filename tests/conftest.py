@@ -57,6 +57,10 @@ def pytest_report_header(config: pytest.Config) -> str:
     return f"mentorbot database backend: {BACKEND} ({where})"
 
 
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(f"mentorbot suite ran on: {BACKEND}")
+
+
 @pytest.fixture(scope="session")
 def keys() -> Keys:
     keys = Keys.from_secret(SECRET_KEY)

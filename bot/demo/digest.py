@@ -1,9 +1,38 @@
-"""Demo chapter: digest (filled in by its feature issue)."""
+"""Demo chapter: the coordinators' weekly digest for the simulated weeks, posted once, with its chart."""
 
 from __future__ import annotations
 
-from bot.demo.world import World
+from datetime import timedelta
+
+from bot import digests
+from bot.demo.world import PROGRAM_ID, World, block_text
+from bot.digest_content import build_digest
+from bot.digest_weeks import due_at, monday_of
 
 
 def run(world: World) -> None:
-    """Nothing to show yet."""
+    """Move the clock to the next digest time, let the scheduled job post it, print it, save the chart."""
+    program = world.deps.programs.get(PROGRAM_ID)
+    assert program is not None
+    week = monday_of(world.clock().astimezone(program.tz).date())
+    world.clock.now = due_at(program, week) + timedelta(minutes=1)
+    local = world.clock.now.astimezone(program.tz)
+    world.heading(f"Weekly digest: {local:%A %d %B %H:%M %Z}, the scheduled job runs")
+    for line in digests.run_due(world.deps, world.clock.now) or ["nothing due"]:
+        world.say(line)
+    world.say(f"Running it again posts nothing: {digests.run_due(world.deps, world.clock.now) or 'no lines'}")
+    posted = world.fake.messages(program.digest.channel)
+    if not posted:
+        return
+    world.heading(f"The digest in the coordinators' channel {program.digest.channel}")
+    world.say(block_text(posted[-1].get("blocks"), posted[-1].get("text", "")))
+    path = world.out_dir / "digest-trend.png"
+    uploads = [u for u in world.fake.uploads if u["channel_id"] == program.digest.channel]
+    if uploads:
+        path.write_bytes(uploads[-1]["content"])
+    else:
+        with world.deps.sessions.begin() as session:
+            digest = build_digest(session, program=program, week=week, now=world.clock.now)
+        path.write_bytes(digests.chart_png(digest))
+    world.say()
+    world.say(f"Trend chart (uploaded with the digest): {path}")

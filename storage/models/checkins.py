@@ -14,8 +14,11 @@ from storage.models.base import Base
 class Checkin(Base):
     """One prompt for one mentee in one period, claimed before it is sent.
 
-    status: claimed -> sent -> answered | expired; or failed (retried until expiry),
-    missed (the bot was down past expiry), paused (mentee paused for that period).
+    status: claimed -> sent -> answered | expired; claimed -> failed | deferred -> claimed again
+    (failed: Slack refused after retries, retried until expiry; deferred: the mentee was in Do Not
+    Disturb); missed: never delivered before expiry (the bot was down, or every retry failed);
+    paused: the mentee had paused check-ins when it fell due. `claimed_by` names the process that
+    holds a claim; a claim older than the lease is recovered by the next tick.
     """
 
     __tablename__ = "checkins"
@@ -40,8 +43,11 @@ class Checkin(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
+    not_before: Mapped[datetime | None]  # failed: retry backoff; deferred: end of the mentee's snooze
     reminded_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
+    reminder_ts: Mapped[str | None] = mapped_column(String(32))
+    nudged_at: Mapped[datetime | None]  # mentor nudged after a second low wellbeing in a row
+    closed_at: Mapped[datetime | None]  # the DM was updated to show the check-in closed
 
 
 class CheckinAnswer(Base):
@@ -54,12 +60,17 @@ class CheckinAnswer(Base):
     psych_score: Mapped[int | None]  # 1..7 as answered, not reverse-scored
     met_mentor: Mapped[bool | None]
     note: Mapped[str | None] = mapped_column(EncryptedText)
+    note_delivered_at: Mapped[datetime | None]  # None while a new or changed note awaits delivery
     answered_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 
 
 class Pause(Base):
-    """A mentee's pause of check-ins, across all their programs."""
+    """A mentee's pause of check-ins, across all their programs.
+
+    Resuming sets `paused_until` to the moment of resuming, so the row still tells which periods fell
+    inside the pause.
+    """
 
     __tablename__ = "checkin_pauses"
 

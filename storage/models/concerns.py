@@ -1,21 +1,36 @@
-"""Anonymous concerns. Nothing here may identify, or time precisely, the sender."""
+"""Anonymous concerns. Nothing here may identify, or time precisely, the sender.
+
+Every table uses random primary keys and, on SQLite, `WITHOUT ROWID`: an ordinary SQLite table
+keeps a hidden, increasing rowid that would give away the order in which concerns arrived.
+No table has a created-at column; `week` (the Monday of the arrival week, program time) is the
+finest time stored for anything the sender does.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, Index, String
+from sqlalchemy import ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.crypto import EncryptedText
 from storage.models.base import Base, random_id
 
+NO_ROWID = {"sqlite_with_rowid": False}
+
 
 class Concern(Base):
-    """One concern; `week` is the Monday of the week it arrived, never an exact time."""
+    """One concern; `week` is the Monday of the week it arrived, never an exact time.
+
+    `escalated` concerns involve the sender's mentor or a coordinator: they go to the program's
+    escalation contact, never to the coordinators' list, channel or digest. `notify_pending` is
+    true while an urgent or escalated concern still has to be posted to its channel or contact.
+    `first_reply_on` is the day of the first coordinator reply; `resolved_on` the day a
+    coordinator resolved it, or the Monday of the week the sender closed it.
+    """
 
     __tablename__ = "concerns"
-    __table_args__ = (Index("ix_concerns_program_week", "program_id", "week"),)
+    __table_args__ = (Index("ix_concerns_program_week", "program_id", "week"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
@@ -29,18 +44,21 @@ class Concern(Base):
     replies_allowed: Mapped[bool]
     first_reply_on: Mapped[date | None]
     resolved_on: Mapped[date | None]
+    notify_pending: Mapped[bool] = mapped_column(default=False)
 
 
 class ConcernMessage(Base):
     """A reply in a concern's thread, from a coordinator or (anonymously) the sender."""
 
     __tablename__ = "concern_messages"
+    __table_args__ = (UniqueConstraint("concern_id", "seq"), NO_ROWID)
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True, default=random_id)
     concern_id: Mapped[str] = mapped_column(ForeignKey("concerns.id", ondelete="CASCADE"), index=True)
     seq: Mapped[int]
     from_sender: Mapped[bool]
-    coordinator_id: Mapped[str | None] = mapped_column(String(32))  # coordinators reply under their name
+    # Who answered: a coordinator, or the escalation contact; None for the sender.
+    coordinator_id: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(EncryptedText)
     week: Mapped[date]
 
@@ -49,6 +67,7 @@ class ConcernQuota(Base):
     """Per-sender daily count, keyed by HMAC(user, day) under a key discarded with the day."""
 
     __tablename__ = "concern_quota"
+    __table_args__ = (NO_ROWID,)
 
     sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     day: Mapped[date] = mapped_column(index=True)
@@ -59,6 +78,7 @@ class ConcernDayKey(Base):
     """The random key for one day's quota hashes; deleted, with that day's counters, the next day."""
 
     __tablename__ = "concern_day_keys"
+    __table_args__ = (NO_ROWID,)
 
     day: Mapped[date] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(64))

@@ -32,6 +32,8 @@ class Person(Base):
     display_name: Mapped[str] = mapped_column(String(120), default="")
     real_name: Mapped[str] = mapped_column(String(120), default="")
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Lower-cased, from users.info: lets a roster import resolve emails without asking Slack again.
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     first_seen_at: Mapped[datetime]
     refreshed_at: Mapped[datetime | None]

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Pair
@@ -21,8 +22,27 @@ def active_pairs_of(session: Session, *, user_id: str, program_id: str | None = 
 
 
 def active_pairs_in(session: Session, *, program_id: str) -> list[Pair]:
+    """Every active pair of a program, oldest first."""
     query = select(Pair).where(Pair.ended_at.is_(None), Pair.program_id == program_id)
     return list(session.scalars(query.order_by(Pair.started_at, Pair.id)))
+
+
+def active_pair(session: Session, *, program_id: str, mentor_id: str, mentee_id: str) -> Pair | None:
+    """The active pair of exactly this mentor and mentee in the program, if any."""
+    query = select(Pair).where(
+        Pair.ended_at.is_(None),
+        Pair.program_id == program_id,
+        Pair.mentor_id == mentor_id,
+        Pair.mentee_id == mentee_id,
+    )
+    return session.scalars(query).first()
+
+
+def count_active_mentees(session: Session, *, program_id: str, mentor_id: str) -> int:
+    query = select(func.count(Pair.id)).where(
+        Pair.ended_at.is_(None), Pair.program_id == program_id, Pair.mentor_id == mentor_id
+    )
+    return int(session.scalar(query) or 0)
 
 
 def create_pair(
@@ -46,3 +66,33 @@ def create_pair(
     session.add(pair)
     session.flush()
     return pair
+
+
+def end_pair(pair: Pair, *, now: datetime) -> None:
+    """End a pair; the row stays for reports."""
+    pair.ended_at = now
+
+
+@dataclass(frozen=True)
+class ProgramCounts:
+    pairs: int
+    mentors: int
+    mentees: int
+
+
+def program_counts(session: Session, *, program_ids: list[str]) -> dict[str, ProgramCounts]:
+    """Active pairs, distinct mentors and distinct mentees per program (zeros for empty programs)."""
+    query = (
+        select(
+            Pair.program_id,
+            func.count(Pair.id),
+            func.count(func.distinct(Pair.mentor_id)),
+            func.count(func.distinct(Pair.mentee_id)),
+        )
+        .where(Pair.ended_at.is_(None), Pair.program_id.in_(program_ids))
+        .group_by(Pair.program_id)
+    )
+    counts = {pid: ProgramCounts(0, 0, 0) for pid in program_ids}
+    for program_id, pairs, mentors, mentees in session.execute(query):
+        counts[program_id] = ProgramCounts(int(pairs), int(mentors), int(mentees))
+    return counts

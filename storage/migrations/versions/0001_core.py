@@ -33,11 +33,14 @@ def upgrade() -> None:
         sa.Column("display_name", sa.String(length=120), nullable=False),
         sa.Column("real_name", sa.String(length=120), nullable=False),
         sa.Column("timezone", sa.String(length=64), nullable=True),
+        sa.Column("email", sa.String(length=254), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("first_seen_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("refreshed_at", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_people")),
     )
+    with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_people_email"), ["email"], unique=False)
 
     op.create_table(
         "pairs",

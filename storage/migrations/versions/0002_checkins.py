@@ -33,7 +33,10 @@ def upgrade() -> None:
         sa.Column("ts", sa.String(length=32), nullable=True),
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reminded_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("reminder_ts", sa.String(length=32), nullable=True),
+        sa.Column("nudged_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(["mentee_id"], ["people.id"], name=op.f("fk_checkins_mentee_id_people")),
         sa.ForeignKeyConstraint(
@@ -55,6 +58,7 @@ def upgrade() -> None:
         sa.Column("psych_score", sa.Integer(), nullable=True),
         sa.Column("met_mentor", sa.Boolean(), nullable=True),
         sa.Column("note", sa.Text(), nullable=True),
+        sa.Column("note_delivered_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("answered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(

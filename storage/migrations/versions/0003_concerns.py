@@ -1,5 +1,7 @@
 """anonymous concerns
 
+Random ids and WITHOUT ROWID (SQLite) so no row carries its arrival order.
+
 Revision ID: 0003_concerns
 Revises: 0002_checkins
 """
@@ -30,11 +32,13 @@ def upgrade() -> None:
         sa.Column("replies_allowed", sa.Boolean(), nullable=False),
         sa.Column("first_reply_on", sa.Date(), nullable=True),
         sa.Column("resolved_on", sa.Date(), nullable=True),
+        sa.Column("notify_pending", sa.Boolean(), nullable=False),
         sa.ForeignKeyConstraint(
             ["program_id"], ["programs.id"], name=op.f("fk_concerns_program_id_programs")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_concerns")),
         sa.UniqueConstraint("key_hash", name=op.f("uq_concerns_key_hash")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("concerns", schema=None) as batch_op:
         batch_op.create_index("ix_concerns_program_week", ["program_id", "week"], unique=False)
@@ -55,6 +59,8 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_concern_messages")),
+        sa.UniqueConstraint("concern_id", "seq", name=op.f("uq_concern_messages_concern_id_seq")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("concern_messages", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_concern_messages_concern_id"), ["concern_id"], unique=False)
@@ -65,6 +71,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("sender_hash", name=op.f("pk_concern_quota")),
+        sqlite_with_rowid=False,
     )
     with op.batch_alter_table("concern_quota", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_concern_quota_day"), ["day"], unique=False)
@@ -74,6 +81,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("key", sa.String(length=64), nullable=False),
         sa.PrimaryKeyConstraint("day", name=op.f("pk_concern_day_keys")),
+        sqlite_with_rowid=False,
     )
 
 

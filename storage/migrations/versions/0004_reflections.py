@@ -29,6 +29,10 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("confirmed_by", sa.String(length=32), nullable=True),
         sa.Column("confirmed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("disputed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notice_claimed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("notice_channel", sa.String(length=32), nullable=True),
+        sa.Column("notice_ts", sa.String(length=32), nullable=True),
         sa.ForeignKeyConstraint(["logged_by"], ["people.id"], name=op.f("fk_sessions_logged_by_people")),
         sa.ForeignKeyConstraint(["pair_id"], ["pairs.id"], name=op.f("fk_sessions_pair_id_pairs")),
         sa.ForeignKeyConstraint(
@@ -38,15 +42,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("sessions", schema=None) as batch_op:
         batch_op.create_index("ix_sessions_pair_date", ["pair_id", "session_date"], unique=False)
+        batch_op.create_index(
+            "ix_sessions_program_status_date", ["program_id", "status", "session_date"], unique=False
+        )
 
     op.create_table(
         "reflections",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("session_id", sa.Integer(), nullable=False),
         sa.Column("author_id", sa.String(length=32), nullable=False),
+        sa.Column("author_role", sa.String(length=8), nullable=False),
         sa.Column("topics", sa.JSON(), nullable=False),
         sa.Column("learned", sa.Text(), nullable=True),
         sa.Column("share_learned", sa.Boolean(), nullable=False),
+        sa.Column("share_named", sa.Boolean(), nullable=False),
         sa.Column("next_steps", sa.Text(), nullable=True),
         sa.Column("private_notes", sa.Text(), nullable=True),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),

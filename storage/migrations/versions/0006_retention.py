@@ -1,4 +1,4 @@
-"""anonymous weekly rollups kept after retention purges raw answers
+"""anonymous weekly rollups kept after retention purges raw answers; the daily retention claim
 
 Revision ID: 0006_retention
 Revises: 0005_digests
@@ -31,7 +31,21 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("program_id", "week", name=op.f("pk_answer_rollups")),
     )
+    op.create_table(
+        "retention_runs",
+        sa.Column("program_id", sa.String(length=40), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("cutoff", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("weeks_before", sa.Date(), nullable=False),
+        sa.Column("ran_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("ran_by", sa.String(length=64), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["program_id"], ["programs.id"], name=op.f("fk_retention_runs_program_id_programs")
+        ),
+        sa.PrimaryKeyConstraint("program_id", "day", name=op.f("pk_retention_runs")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("retention_runs")
     op.drop_table("answer_rollups")

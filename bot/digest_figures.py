@@ -1,0 +1,106 @@
+"""Weekly wellbeing and psychological-safety figures with their shown/hidden decisions, frozen once made.
+
+Both the digest (an 8-week trend) and the outcome report (quarters made of weeks) read figures from
+here, so a number is the same wherever it appears and the subtraction rule of ``bot.suppression``
+holds across digests, previews and reports.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy.orm import Session
+
+from bot.digest_stats import WeekCounts, answer_groups, figure_keys, week_counts
+from bot.digest_weeks import WEEK, week_spans
+from bot.programs import Program
+from bot.suppression import LOOKBACK_WEEKS, Decision, FigureKey, decide_all, figure_key
+from storage.repositories.digests import FrozenFigure, freeze_figures, frozen_figures
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A mean over `n` answers, shown or hidden (`reason` says why)."""
+
+    week: date
+    metric: str
+    group: str
+    n: int
+    total: int
+    shown: bool
+    reason: str
+
+    @property
+    def mean(self) -> float | None:
+        return self.total / self.n if self.shown and self.n else None
+
+
+@dataclass(frozen=True)
+class WeeklySeries:
+    """Weeks first..last: participation counts and figures keyed by (week, group, metric)."""
+
+    weeks: list[WeekCounts]
+    figures: dict[FigureKey, Figure]
+
+    def figure(self, week: date, group: str, metric: str) -> Figure:
+        return self.figures[figure_key(week, group, metric)]
+
+
+def weekly_series(
+    session: Session, *, program: Program, first: date, last: date, split: set[date], now: datetime
+) -> WeeklySeries:
+    """Figures for the Mondays first..last; sub-group figures (met their mentor or not) for `split` weeks.
+
+    Frozen figures are reused; the others are decided under the subtraction rule against every
+    figure shown within the lookback and frozen once their week's cutoff is past.
+    """
+    start = first - LOOKBACK_WEEKS * WEEK
+    spans = week_spans(program, first=start, last=last)
+    counts = week_counts(session, program_id=program.id, spans=spans)
+    stored = {_key(f): f for f in frozen_figures(session, program_id=program.id, first=start, last=last)}
+    wanted = [
+        key
+        for week in counts
+        if week.start >= first
+        for key in figure_keys(week.start, ("all", "met", "not_met") if week.start in split else ("all",))
+    ]
+    by_week = {week.start: week for week in counts}
+    open_keys = [key for key in wanted if key not in stored]
+    purged = frozenset(week.start for week in counts if week.rolled_up)
+    groups = answer_groups(
+        session, program_id=program.id, spans=spans, targets={key.week for key in open_keys}, unknown=purged
+    )
+    decisions = decide_all(
+        {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys},
+        frozen={key: Decision(f.shown, f.reason) for key, f in stored.items()},
+        groups=groups,
+        min_group_size=program.privacy.min_group_size,
+        purged=purged,
+    )
+    fresh = [_fresh(key, by_week[key.week], decisions[key]) for key in open_keys]
+    cutoffs = {span.start: span.cutoff for span in spans}
+    freeze_figures(
+        session, program_id=program.id, figures=[f for f in fresh if cutoffs[f.week] <= now], now=now
+    )
+    figures = {key: _figure(key, stored[key]) for key in wanted if key in stored}
+    figures.update({_key(f): _figure(_key(f), f) for f in fresh})
+    return WeeklySeries([by_week[w] for w in sorted(by_week) if w >= first], figures)
+
+
+def _key(figure: FrozenFigure) -> FigureKey:
+    return figure_key(figure.week, figure.grp, figure.metric)
+
+
+def _fresh(key: FigureKey, week: WeekCounts, decision: Decision) -> FrozenFigure:
+    sums = week.sum_of(key.metric, key.group)
+    return FrozenFigure(key.week, key.metric, key.group, sums.n, sums.total, decision.shown, decision.reason)
+
+
+def _figure(key: FigureKey, frozen: FrozenFigure) -> Figure:
+    return Figure(key.week, key.metric, key.group, frozen.n, frozen.total, frozen.shown, frozen.reason)
+
+
+def trend_weeks(last: date, count: int) -> tuple[date, date]:
+    """First and last Monday of a `count`-week trend ending with `last`."""
+    return last - timedelta(weeks=count - 1), last

@@ -1,0 +1,23 @@
+"""`user_change` events keep cached names, timezones and the active flag current."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+
+from bot.deps import Deps
+from bot.people import apply_profile
+from storage.repositories.people import get_person
+
+
+def register(app: App, *, deps: Deps) -> None:
+    @app.event("user_change")
+    def user_changed(event: dict[str, Any]) -> None:
+        user = event.get("user")
+        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+            return
+        with deps.sessions.begin() as session:
+            # Only people the bot already knows: a workspace's every profile edit is none of its business.
+            if get_person(session, user_id=user["id"]) is not None:
+                apply_profile(session, user=user, now=deps.clock())
