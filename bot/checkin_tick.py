@@ -7,6 +7,7 @@ process died is recovered after LEASE by looking for the prompt in the mentee's 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -142,13 +143,13 @@ class CheckinTick:
         with self.deps.sessions.begin() as session:
             rows = repo.mentees_to_schedule(session, program_id=program.id)
             known = repo.known_periods(session, program_id=program.id, since=since - timedelta(days=1))
-        due, unsent = [], []
+        due: list[Due] = []
+        unsent: list[dict[str, Any]] = []
         for row in rows:
             zone = schedule.zone_of(row.timezone, program.timezone)
             mentee = Mentee(row.mentee_id, display_name(row.real_name, row.display_name, row.mentee_id), zone)
-            for period in schedule.periods_due(
-                program.checkins, zone, row.anchor, since=since, until=self.now
-            ):
+            periods = schedule.periods_due(program.checkins, zone, row.anchor, since=since, until=self.now)
+            for period in periods:
                 if (mentee.id, period.day) in known:
                     continue
                 if self.now >= period.expires_at:
@@ -157,13 +158,18 @@ class CheckinTick:
                     unsent.append(self._row(program, mentee, period, "paused", item=0))
                 else:
                     due.append(Due(program, mentee, period))
-        if unsent:
-            statuses = {(row["mentee_id"], row["period"]): row["status"] for row in unsent}
-            with self.deps.sessions.begin() as session:
-                for batch in chunks(unsent, 500):
-                    for row in repo.insert_new(session, rows=batch):
-                        self.counts[(program.id, statuses[(row.mentee_id, row.period)])] += 1
+        self._record_unsent(program.id, unsent)
         return due
+
+    def _record_unsent(self, program_id: str, unsent: list[dict[str, Any]]) -> None:
+        """Paused and missed periods get their row (and count) without a send; psych_item is 0 for them."""
+        if not unsent:
+            return
+        statuses = {(row["mentee_id"], row["period"]): row["status"] for row in unsent}
+        with self.deps.sessions.begin() as session:
+            for batch in chunks(unsent, 500):
+                for row in repo.insert_new(session, rows=batch):
+                    self.counts[(program_id, statuses[(row.mentee_id, row.period)])] += 1
 
     def _row(
         self, program: Program, mentee: Mentee, period: schedule.Period, status: str, item: int
@@ -247,17 +253,15 @@ class CheckinTick:
         for claimed in won:
             program = programs[claimed.program_id]
             person = people.get(claimed.mentee_id)
-            mentee = Mentee(
-                claimed.mentee_id,
-                display_name(
-                    person.real_name if person else None,
-                    person.display_name if person else None,
-                    claimed.mentee_id,
-                ),
-                schedule.zone_of(person.timezone if person else None, program.timezone),
+            name = (
+                display_name(person.real_name, person.display_name, person.id)
+                if person
+                else claimed.mentee_id
             )
-            claimed = repo.Claimed(**{**claimed.__dict__, "recover": recover[claimed.id]})
-            jobs.append(PromptJob(claimed, mentee, blocks.Audience(program.privacy.min_group_size)))
+            zone = schedule.zone_of(person.timezone if person else None, program.timezone)
+            audience = blocks.Audience(program.privacy.min_group_size)
+            recovering = dataclasses.replace(claimed, recover=recover[claimed.id])
+            jobs.append(PromptJob(recovering, Mentee(claimed.mentee_id, name, zone), audience))
         return jobs
 
     def _deliver(self, job: PromptJob) -> Outcome:

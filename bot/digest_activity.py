@@ -13,7 +13,7 @@ from sqlalchemy import ColumnElement, Select, case, desc, func, select, true
 from sqlalchemy.orm import Session
 
 from bot.programs import Program
-from bot.reflections import overdue_pairs
+from bot.reflections import OverduePair, overdue_pairs
 from bot.sql_dates import day_of_date, median_from_histogram
 from storage.models import CompetencyObservation, Concern, MentoringSession, Reflection
 from storage.repositories.people import people_by_id
@@ -23,6 +23,7 @@ STALE_AFTER = timedelta(days=14)
 REPLY_WINDOW = timedelta(weeks=8)
 MAX_CONCERN_TEXTS = 20
 TOP_TOPICS = 5
+MAX_OVERDUE_NAMED = 15
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,8 @@ class Highlight:
 
 @dataclass(frozen=True)
 class PairStats:
-    overdue: list[OverdueLine]
+    overdue: list[OverdueLine]  # the longest-overdue MAX_OVERDUE_NAMED pairs, by name
+    overdue_total: int
     sessions_logged: int
     confirmed_minutes: int
     top_topics: list[tuple[str, int]]
@@ -129,8 +131,10 @@ def pair_stats(session: Session, *, program: Program, week: date, now: datetime)
             ),
         ).where(*_sessions_in(program.id, week), MentoringSession.status != "disputed")
     ).one()
+    pairs = overdue_pairs(session, program=program, now=now)
     return PairStats(
-        overdue=_overdue(session, program=program, now=now),
+        overdue=_named(session, sorted(pairs, key=lambda p: -p.days_since)[:MAX_OVERDUE_NAMED]),
+        overdue_total=len(pairs),
         sessions_logged=int(logged),
         confirmed_minutes=int(minutes),
         top_topics=_top_topics(session, program_id=program.id, week=week),
@@ -139,8 +143,7 @@ def pair_stats(session: Session, *, program: Program, week: date, now: datetime)
     )
 
 
-def _overdue(session: Session, *, program: Program, now: datetime) -> list[OverdueLine]:
-    pairs = sorted(overdue_pairs(session, program=program, now=now), key=lambda p: -p.days_since)
+def _named(session: Session, pairs: list[OverduePair]) -> list[OverdueLine]:
     names = people_by_id(
         session, user_ids=sorted({p.mentor_id for p in pairs} | {p.mentee_id for p in pairs})
     )

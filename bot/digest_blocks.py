@@ -25,7 +25,6 @@ MAX_BLOCKS = 50
 MAX_SECTION = 3000
 MAX_HEADER = 150
 MAX_CONCERN_CHARS = 1200
-MAX_OVERDUE_LINES = 15
 SCALES = {"wellbeing": (1, 5), "psych": (1, 7)}
 TITLES = {"wellbeing": "Wellbeing", "psych": "Psychological safety"}
 
@@ -200,19 +199,19 @@ def _pair_lines(stats: PairStats) -> list[str]:
     if stats.competencies:
         shown = ", ".join(f"{escape(competency_label(c))} ({n})" for c, n in stats.competencies)
         lines.append(f"Competencies demonstrated: {shown}")
-    lines += _overdue_lines(stats.overdue)
+    lines += _overdue_lines(stats.overdue, stats.overdue_total)
     return lines
 
 
-def _overdue_lines(overdue: list[OverdueLine]) -> list[str]:
-    if not overdue:
+def _overdue_lines(overdue: list[OverdueLine], total: int) -> list[str]:
+    if not total:
         return ["No pair is overdue for a session."]
-    lines = [f"Overdue for a session ({len(overdue)}):"]
-    for pair in overdue[:MAX_OVERDUE_LINES]:
+    lines = [f"Overdue for a session ({total}):"]
+    for pair in overdue:
         since = f"last session {day(pair.last_session)}" if pair.last_session else "no session yet"
         lines.append(f"• {escape(pair.mentor)} & {escape(pair.mentee)} — {pair.days_since} days, {since}")
-    if len(overdue) > MAX_OVERDUE_LINES:
-        lines.append(f"…and {len(overdue) - MAX_OVERDUE_LINES} more.")
+    if total > len(overdue):
+        lines.append(f"…and {total - len(overdue)} more.")
     return lines
 
 

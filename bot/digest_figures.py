@@ -12,8 +12,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from bot.digest_stats import WeekCounts, answer_groups, figure_keys, week_counts
-from bot.digest_weeks import WEEK, week_spans
+from bot.digest_stats import WeekCounts, answer_groups, figure_keys, rolled_up_weeks, week_counts
+from bot.digest_weeks import WEEK, WeekSpan, week_spans
 from bot.programs import Program
 from bot.suppression import LOOKBACK_WEEKS, Decision, FigureKey, decide_all, figure_key
 from storage.repositories.digests import FrozenFigure, freeze_figures, frozen_figures
@@ -56,20 +56,24 @@ def weekly_series(
     figure shown within the lookback and frozen once their week's cutoff is past.
     """
     start = first - LOOKBACK_WEEKS * WEEK
-    spans = week_spans(program, first=start, last=last)
+    spans = week_spans(program, first=first, last=last)
     counts = week_counts(session, program_id=program.id, spans=spans)
+    by_week = {week.start: week for week in counts}
     stored = {_key(f): f for f in frozen_figures(session, program_id=program.id, first=start, last=last)}
     wanted = [
         key
         for week in counts
-        if week.start >= first
         for key in figure_keys(week.start, ("all", "met", "not_met") if week.start in split else ("all",))
     ]
-    by_week = {week.start: week for week in counts}
     open_keys = [key for key in wanted if key not in stored]
-    purged = frozenset(week.start for week in counts if week.rolled_up)
+    purged = frozenset(rolled_up_weeks(session, program_id=program.id, first=start, last=last))
+    targets = sorted({key.week for key in open_keys})
     groups = answer_groups(
-        session, program_id=program.id, spans=spans, targets={key.week for key in open_keys}, unknown=purged
+        session,
+        program_id=program.id,
+        spans=_compared_spans(program, targets, stored, purged),
+        targets=set(targets),
+        unknown=purged,
     )
     decisions = decide_all(
         {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys},
@@ -85,7 +89,22 @@ def weekly_series(
     )
     figures = {key: _figure(key, stored[key]) for key in wanted if key in stored}
     figures.update({_key(f): _figure(_key(f), f) for f in fresh})
-    return WeeklySeries([by_week[w] for w in sorted(by_week) if w >= first], figures)
+    return WeeklySeries(counts, figures)
+
+
+def _compared_spans(
+    program: Program, targets: list[date], stored: dict[FigureKey, FrozenFigure], purged: frozenset[date]
+) -> list[WeekSpan]:
+    """The weeks whose answers the decisions need: the targets, and shown weeks just before them."""
+    if not targets:
+        return []
+    earliest = targets[0]
+    before = [
+        key.week
+        for key, figure in stored.items()
+        if figure.shown and key.week not in purged and earliest - LOOKBACK_WEEKS * WEEK <= key.week < earliest
+    ]
+    return week_spans(program, first=min(before, default=earliest), last=targets[-1])
 
 
 def _key(figure: FrozenFigure) -> FigureKey:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from bot.digest_weeks import WeekSpan
@@ -54,21 +54,19 @@ class WeekCounts:
 
 
 def period_bucket(spans: list[WeekSpan]) -> ColumnElement[Any]:
-    """Index of the week a check-in's period falls in, else NULL."""
-    return case(*[(_in_week(span), index) for index, span in enumerate(spans)], else_=None)
+    """Index of the week a check-in's period falls in, for rows already limited to the spans.
+
+    One comparison per week, newest first: cheaper than a range test per week on 100,000s of rows.
+    """
+    return case(*[(Checkin.period >= span.start, index) for index, span in reversed(list(enumerate(spans)))])
 
 
-def answer_bucket(spans: list[WeekSpan]) -> ColumnElement[Any]:
-    """Index of the week an answer counts for: its period's week, if given before that week's cutoff."""
-    whens = [
-        (and_(_in_week(span), CheckinAnswer.answered_at < literal(span.cutoff, UTCDateTime())), index)
-        for index, span in enumerate(spans)
-    ]
-    return case(*whens, else_=None)
-
-
-def _in_week(span: WeekSpan) -> ColumnElement[bool]:
-    return and_(Checkin.period >= span.start, Checkin.period < span.end)
+def in_time(spans: list[WeekSpan]) -> ColumnElement[Any]:
+    """1 when the answer was given before its week's cutoff, else 0 (and 0 when there is no answer)."""
+    cutoff = case(
+        *[(Checkin.period >= span.start, literal(span.cutoff, UTCDateTime())) for span in reversed(spans)]
+    )
+    return case((CheckinAnswer.answered_at < cutoff, 1), else_=0)
 
 
 def psych_reversed() -> ColumnElement[Any]:
@@ -100,45 +98,35 @@ def week_counts(session: Session, *, program_id: str, spans: list[WeekSpan]) -> 
 
 
 def _counts_query(program_id: str, spans: list[WeekSpan]) -> Any:
-    ab = answer_bucket(spans).label("ab")
-    rows = (
+    pb, met, counted = period_bucket(spans).label("pb"), _met().label("met"), in_time(spans).label("counted")
+    return (
         select(
-            period_bucket(spans).label("pb"),
-            ab,
-            _met().label("met"),
-            Checkin.sent_at,
-            Checkin.status,
-            CheckinAnswer.wellbeing,
-            psych_reversed().label("psych"),
+            pb,
+            met,
+            counted,
+            func.count(Checkin.sent_at).label("sent"),
+            func.count(CheckinAnswer.checkin_id).label("answered"),
+            func.sum(case((Checkin.status == "paused", 1), else_=0)).label("paused"),
+            func.sum(case((Checkin.status == "missed", 1), else_=0)).label("missed"),
+            func.count(CheckinAnswer.wellbeing).label("wb_n"),
+            func.coalesce(func.sum(CheckinAnswer.wellbeing), 0).label("wb_sum"),
+            func.count(CheckinAnswer.psych_score).label("ps_n"),
+            func.coalesce(func.sum(psych_reversed()), 0).label("ps_sum"),
         )
         .outerjoin(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
         .where(*_in_program_weeks(program_id, spans))
-        .subquery()
-    )
-    counted = rows.c.ab.is_not(None)
-    return (
-        select(
-            rows.c.pb,
-            rows.c.met,
-            func.count(rows.c.sent_at).label("sent"),
-            func.count(rows.c.ab).label("answered"),
-            func.sum(case((rows.c.status == "paused", 1), else_=0)).label("paused"),
-            func.sum(case((rows.c.status == "missed", 1), else_=0)).label("missed"),
-            func.count(case((counted, rows.c.wellbeing))).label("wb_n"),
-            func.coalesce(func.sum(case((counted, rows.c.wellbeing))), 0).label("wb_sum"),
-            func.count(case((counted, rows.c.psych))).label("ps_n"),
-            func.coalesce(func.sum(case((counted, rows.c.psych))), 0).label("ps_sum"),
-        )
-        .where(rows.c.pb.is_not(None))
-        .group_by(rows.c.pb, rows.c.met)
+        # By output name: repeating the CASE expressions would evaluate them again for every row.
+        .group_by(literal_column("pb"), literal_column("met"), literal_column("counted"))
     )
 
 
 def _add_row(week: WeekCounts, row: Any) -> None:
     week.sent += row.sent
-    week.answered += row.answered
     week.paused += row.paused
     week.missed += row.missed
+    if not row.counted:
+        return
+    week.answered += row.answered
     group = "met" if row.met else "not_met"
     for metric, n, total in (("wellbeing", row.wb_n, row.wb_sum), ("psych", row.ps_n, row.ps_sum)):
         week.sum_of(metric, "all").add(n, int(total))
@@ -163,17 +151,31 @@ def _add_rollups(session: Session, *, program_id: str, weeks: list[WeekCounts]) 
         week.sum_of("psych", "all").add(rollup.psych_n, rollup.psych_sum)
 
 
+MET, WELLBEING, PSYCH = 4, 2, 1  # bits of a (mentee, week) row's flags
+
+
+def rolled_up_weeks(session: Session, *, program_id: str, first: date, last: date) -> list[date]:
+    """Mondays first..last whose answers were purged into anonymous rollups."""
+    query = select(AnswerRollup.week).where(
+        AnswerRollup.program_id == program_id, AnswerRollup.week >= first, AnswerRollup.week <= last
+    )
+    return list(session.scalars(query))
+
+
 class AnswerGroups:
     """Who answered in which week, as counts of distinct mentees per group and per pair of groups.
 
-    Built from one self-join in SQL over (mentee, week) rows, restricted to the weeks still to be
-    decided (`targets`) paired with every week within the subtraction rule's lookback.
+    Built in SQL from one row per (mentee, week) with flags (met their mentor, gave wellbeing, gave
+    psychological safety), self-joined for the weeks still to be decided (`targets`) against the
+    weeks of the subtraction rule's lookback before them. Overlaps with a later week that is not
+    itself being decided are unknown (and so hide the figure): that only happens when older weeks
+    were never decided while newer ones were.
     """
 
     def __init__(
         self,
         spans: list[WeekSpan],
-        targets: set[date],
+        targets: AbstractSet[date],
         unknown: AbstractSet[date],
         pairs: list[Any],
         sizes: list[Any],
@@ -186,7 +188,7 @@ class AnswerGroups:
             self._pairs.setdefault((row.a, row.b), []).append(row)
         self._sizes: dict[int, list[Any]] = {}
         for row in sizes:
-            self._sizes.setdefault(row.b, []).append(row)
+            self._sizes.setdefault(row.a, []).append(row)
 
     def _known(self, *keys: FigureKey) -> bool:
         return all(key.week in self._index and key.week not in self._unknown for key in keys)
@@ -196,32 +198,26 @@ class AnswerGroups:
         if not self._known(key):
             return None
         rows = self._sizes.get(self._index[key.week], [])
-        return int(sum(row.count for row in rows if _member(key, row.met, row.hw, row.hp)))
+        return int(sum(row.count for row in rows if _member(key, row.f_a)))
 
     def common(self, a: FigureKey, b: FigureKey) -> int | None:
         """Mentees in both groups; None when it cannot be known (rollups, or weeks not queried)."""
         if not self._known(a, b):
             return None
+        if self._index[a.week] < self._index[b.week]:
+            a, b = b, a
         ia, ib = self._index[a.week], self._index[b.week]
+        # Only a target week against itself and the weeks before it was queried (see answer_groups).
         if ia not in self._targets:
-            if ib not in self._targets:
-                return None
-            a, b, ia, ib = b, a, ib, ia
+            return None
         rows = self._pairs.get((ia, ib), [])
-        return int(
-            sum(
-                row.count
-                for row in rows
-                if _member(a, row.met_a, row.hw_a, row.hp_a) and _member(b, row.met_b, row.hw_b, row.hp_b)
-            )
-        )
+        return int(sum(row.count for row in rows if _member(a, row.f_a) and _member(b, row.f_b)))
 
 
-def _member(key: FigureKey, met: int, hw: int, hp: int) -> bool:
-    has_metric = hw if key.metric == "wellbeing" else hp
-    if not has_metric:
+def _member(key: FigureKey, flags: int) -> bool:
+    if not flags & (WELLBEING if key.metric == "wellbeing" else PSYCH):
         return False
-    return key.group == "all" or (key.group == "met") == bool(met)
+    return key.group == "all" or (key.group == "met") == bool(flags & MET)
 
 
 def answer_groups(
@@ -229,7 +225,7 @@ def answer_groups(
     *,
     program_id: str,
     spans: list[WeekSpan],
-    targets: set[date],
+    targets: AbstractSet[date],
     unknown: AbstractSet[date],
 ) -> AnswerGroups:
     """Group sizes and overlaps for deciding the figures of the `targets` weeks against all of `spans`."""
@@ -238,48 +234,37 @@ def answer_groups(
     per = _per_mentee_week(program_id, spans).cte("per_mentee_week")
     a, b = per.alias("a"), per.alias("b")
     target_index = [i for i, span in enumerate(spans) if span.start in targets]
+    # A week is decided against figures shown before it, so only earlier weeks are paired with it.
+    near = and_(a.c.b.in_(target_index), b.c.b >= a.c.b - LOOKBACK_WEEKS, b.c.b <= a.c.b)
     pairs = (
         select(
-            a.c.b.label("a"), b.c.b.label("b"),
-            a.c.met.label("met_a"), b.c.met.label("met_b"),
-            a.c.hw.label("hw_a"), b.c.hw.label("hw_b"),
-            a.c.hp.label("hp_a"), b.c.hp.label("hp_b"),
+            a.c.b.label("a"),
+            b.c.b.label("b"),
+            a.c.f.label("f_a"),
+            b.c.f.label("f_b"),
             func.count().label("count"),
         )
         .select_from(a.join(b, a.c.mentee_id == b.c.mentee_id))
-        .where(a.c.b.in_(target_index), b.c.b >= a.c.b - LOOKBACK_WEEKS, b.c.b <= a.c.b + LOOKBACK_WEEKS)
-        .group_by(a.c.b, b.c.b, a.c.met, b.c.met, a.c.hw, b.c.hw, a.c.hp, b.c.hp)
-    )  # fmt: skip
-    sizes = select(per.c.b, per.c.met, per.c.hw, per.c.hp, func.count().label("count")).group_by(
-        per.c.b, per.c.met, per.c.hw, per.c.hp
+        # Same-week rows (a row joined with itself) give every week's group sizes in the same pass.
+        .where(or_(near, a.c.b == b.c.b))
+        .group_by(a.c.b, b.c.b, a.c.f, b.c.f)
     )
-    return AnswerGroups(spans, targets, unknown, list(session.execute(pairs)), list(session.execute(sizes)))
+    rows = list(session.execute(pairs))
+    sizes = [row for row in rows if row.a == row.b and row.f_a == row.f_b]
+    return AnswerGroups(spans, targets, unknown, rows, sizes)
 
 
 def _per_mentee_week(program_id: str, spans: list[WeekSpan]) -> Any:
-    """One row per mentee and week answered: met their mentor, gave wellbeing, gave psych safety."""
-    rows = (
-        select(
-            Checkin.mentee_id,
-            answer_bucket(spans).label("b"),
-            _met().label("met"),
-            case((CheckinAnswer.wellbeing.is_not(None), 1), else_=0).label("hw"),
-            case((CheckinAnswer.psych_score.is_not(None), 1), else_=0).label("hp"),
-        )
-        .join(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
-        .where(*_in_program_weeks(program_id, spans))
-        .subquery()
-    )
+    """One row per mentee and week answered in time, with the week's flags OR-ed over its answers."""
+    bucket = period_bucket(spans).label("b")
+    met = func.max(_met()) * MET
+    gave_wellbeing = func.max(case((CheckinAnswer.wellbeing.is_not(None), 1), else_=0)) * WELLBEING
+    gave_psych = func.max(case((CheckinAnswer.psych_score.is_not(None), 1), else_=0)) * PSYCH
     return (
-        select(
-            rows.c.mentee_id,
-            rows.c.b,
-            func.max(rows.c.met).label("met"),
-            func.max(rows.c.hw).label("hw"),
-            func.max(rows.c.hp).label("hp"),
-        )
-        .where(rows.c.b.is_not(None))
-        .group_by(rows.c.mentee_id, rows.c.b)
+        select(Checkin.mentee_id, bucket, (met + gave_wellbeing + gave_psych).label("f"))
+        .join(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
+        .where(*_in_program_weeks(program_id, spans), in_time(spans) == 1)
+        .group_by(Checkin.mentee_id, literal_column("b"))
     )
 
 

@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy.orm import Session
 
 from bot.programs import ProgramsConfig
-from storage.repositories.pairs import active_pairs_of
+from storage.repositories.pairs import pair_roles_of
 
 
 class Role(StrEnum):
@@ -57,9 +57,7 @@ def roles_of(session: Session, *, programs: ProgramsConfig, user_id: str) -> Use
     for program in programs.by_coordinator(user_id):
         found.setdefault(program.id, set()).add(Role.COORDINATOR)
     known = set(programs.ids)
-    for pair in active_pairs_of(session, user_id=user_id):
-        if pair.program_id not in known:
-            continue
-        role = Role.MENTOR if pair.mentor_id == user_id else Role.MENTEE
-        found.setdefault(pair.program_id, set()).add(role)
+    for program_id, is_mentor in pair_roles_of(session, user_id=user_id):
+        if program_id in known:
+            found.setdefault(program_id, set()).add(Role.MENTOR if is_mentor else Role.MENTEE)
     return UserRoles(user_id=user_id, by_program={pid: frozenset(r) for pid, r in found.items()})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
@@ -21,6 +22,8 @@ from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 log = logging.getLogger("mentorbot.handlers.digests")
 
 HOME_ACTION = "digest_preview_home"
+# App Home makes action ids unique per view: the first program's button is plain, later ones add ".PROGRAM".
+HOME_ACTIONS = re.compile(rf"^{HOME_ACTION}(\.[a-z0-9-]+)?$")
 USAGE = "Type `/mentorship digest PROGRAM preview`"
 MODAL_TITLE = "Digest preview"
 
@@ -118,4 +121,4 @@ def register(app: App, *, deps: Deps) -> None:
     def ack_now(ack: Ack) -> None:
         ack()
 
-    app.action(HOME_ACTION)(ack=ack_now, lazy=[safe_lazy(_home_preview(deps))])
+    app.action(HOME_ACTIONS)(ack=ack_now, lazy=[safe_lazy(_home_preview(deps))])

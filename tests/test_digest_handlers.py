@@ -88,6 +88,20 @@ def test_home_button_opens_the_preview_in_a_modal(
     assert len(fake_slack.calls_to("views.update", ok_only=True)) == 1
 
 
+def test_home_buttons_of_later_programs_carry_the_program_in_their_action_id(
+    slack: SlackRequestSender, fake_slack: FakeSlack
+) -> None:
+    slack.block_action(
+        COORDINATOR,
+        action_id="digest_preview_home.img-2026",
+        value="img-2026",
+        view={"type": "home", "blocks": []},
+    )
+    fake_slack.wait_for(
+        lambda: any("Weekly digest" in json.dumps(v["blocks"]) for v in fake_slack.views), what="the modal"
+    )
+
+
 def test_home_button_refuses_non_coordinators_in_a_modal(
     slack: SlackRequestSender, fake_slack: FakeSlack
 ) -> None:

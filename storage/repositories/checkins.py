@@ -420,6 +420,8 @@ def mentees_to_schedule(session: Session, *, program_id: str) -> list[ToSchedule
         .outerjoin(Pause, Pause.person_id == Pair.mentee_id)
         .where(Pair.program_id == program_id, Pair.ended_at.is_(None), Person.active.is_(True))
         .group_by(Pair.mentee_id, *columns)
+        # A stable order makes concurrent processes claim keys in the same order (no lock cycles).
+        .order_by(Pair.mentee_id)
     )
     return [ToSchedule(*row) for row in session.execute(query)]
 

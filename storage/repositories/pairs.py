@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Pair
@@ -19,6 +19,19 @@ def active_pairs_of(session: Session, *, user_id: str, program_id: str | None = 
     if program_id is not None:
         query = query.where(Pair.program_id == program_id)
     return list(session.scalars(query.order_by(Pair.started_at, Pair.id)))
+
+
+# Built once: roles are read on every slash command's ack path, where rebuilding the
+# statement cost more than running it.
+_ROLES_QUERY = select(Pair.program_id, Pair.mentor_id == bindparam("user_id")).where(
+    Pair.ended_at.is_(None),
+    or_(Pair.mentor_id == bindparam("user_id"), Pair.mentee_id == bindparam("user_id")),
+)
+
+
+def pair_roles_of(session: Session, *, user_id: str) -> list[tuple[str, bool]]:
+    """(program id, is mentor) for each active pair the user is in."""
+    return [(row[0], bool(row[1])) for row in session.execute(_ROLES_QUERY, {"user_id": user_id})]
 
 
 def active_pairs_in(session: Session, *, program_id: str) -> list[Pair]:
