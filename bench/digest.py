@@ -7,9 +7,10 @@ generated with bulk Core inserts. Each backend is then measured in a fresh child
 - the digest build (every SQL aggregate, the suppression decisions, Block Kit) with no frozen figures
   yet (the worst case: all 8 trend weeks decided at once), then again in steady state;
 - the trend chart PNG (matplotlib, first render in the process);
-- the yearly outcome report;
-- peak memory: the child's maximum resident set size (everything, interpreter included) and the
-  tracemalloc peak of the cold build.
+- the yearly outcome report, first with no week frozen, then again (as after a year of digests);
+- peak memory: the child's peak resident set (VmHWM: everything, interpreter and matplotlib
+  included) after the digest and its chart, and after the report; plus the tracemalloc peak of
+  the cold build.
 
 Target: digest built in <= 2 s with peak RSS <= 300 MB on each backend. PostgreSQL comes from
 MENTORBOT_TEST_PG_URL, else a throwaway cluster started by scripts/with-postgres.sh around a sub-run.
@@ -22,6 +23,7 @@ import argparse
 import json
 import os
 import random
+import resource
 import subprocess
 import sys
 import tempfile
@@ -291,30 +293,44 @@ def measure(url: str) -> dict[str, Any]:
     started = time.perf_counter()
     png = chart_png(digest)
     chart = time.perf_counter() - started
-    started = time.perf_counter()
-    with sessions.begin() as session:
-        rows = build_report(session, program=bench, start=date(2026, 1, 1), end=date(2026, 12, 31), now=NOW)
-    report = time.perf_counter() - started
+    digest_mb = peak_rss_mb()
+
+    def yearly() -> tuple[float, list[Any]]:
+        started = time.perf_counter()
+        with sessions.begin() as session:
+            rows = build_report(
+                session, program=bench, start=date(2026, 1, 1), end=date(2026, 12, 31), now=NOW
+            )
+        return time.perf_counter() - started, rows
+
+    report, rows = yearly()
+    report_frozen, _ = yearly()
     engine.dispose()
     return {
-        "cold": cold, "warm": warm, "chart": chart, "report": report, "traced_mb": traced_peak / 2**20,
+        "cold": cold, "warm": warm, "chart": chart, "report": report, "report_frozen": report_frozen,
+        "traced_mb": traced_peak / 2**20,
+        "rss_mb": digest_mb, "report_rss_mb": peak_rss_mb(),
         "png_bytes": len(png), "quarters": len(rows), "answered": digest.this_week.answered,
     }  # fmt: skip
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident set (VmHWM): unlike ru_maxrss it does not count the parent's
+    memory from before exec, which Linux carries over to a forked child."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_child(url: str) -> dict[str, Any]:
-    """Measure in a child process and add its own peak RSS (ru_maxrss, from wait4)."""
-    child = subprocess.Popen(
-        [sys.executable, __file__, "--measure", url], stdout=subprocess.PIPE, text=True, cwd=ROOT
+    """Measure in a fresh child process, so imports, caches and memory start from nothing."""
+    child = subprocess.run(
+        [sys.executable, __file__, "--measure", url], stdout=subprocess.PIPE, text=True, cwd=ROOT, check=False
     )
-    assert child.stdout is not None
-    output = child.stdout.read()
-    _, status, usage = os.wait4(child.pid, 0)
-    child.returncode = os.waitstatus_to_exitcode(status)
     if child.returncode != 0:
         raise SystemExit(f"measuring {make_url(url).get_backend_name()} failed")
-    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
-    result["rss_mb"] = usage.ru_maxrss / 1024  # kilobytes on Linux
+    result: dict[str, Any] = json.loads(child.stdout.strip().splitlines()[-1])
     return result
 
 
@@ -330,8 +346,11 @@ def describe(r: dict[str, Any]) -> str:
     return (
         f"{r['backend']}: data {r['generate']:.0f} s; "
         f"digest cold {r['cold']:.2f} s, frozen {r['warm']:.2f} s; "
-        f"chart {r['chart']:.2f} s; yearly report {r['report']:.2f} s; "
-        f"peak RSS {r['rss_mb']:.0f} MB (tracemalloc {r['traced_mb']:.0f} MB); "
+        f"chart {r['chart']:.2f} s; yearly report {r['report']:.2f} s (again, all weeks frozen: "
+        f"{r['report_frozen']:.2f} s); "
+        f"peak RSS {r['rss_mb']:.0f} MB after the digest and chart, "
+        f"{r['report_rss_mb']:.0f} MB after the report "
+        f"(tracemalloc of the build {r['traced_mb']:.0f} MB); "
         f"{r['answered']} answers in the digest week"
     )
 

@@ -212,7 +212,6 @@ class CheckinConfig(_FrozenModel):
     reminder_after_hours: Annotated[int, Strict(), Field(ge=1, le=168)] = 24
     # validate_default so a raised reminder is still checked against the default expiry.
     expire_after_hours: Annotated[int, Strict(), Field(ge=1, le=336, validate_default=True)] = 96
-    mentor_monthly: Annotated[bool, Strict()] = False
 
     @property
     def weekday_index(self) -> int:

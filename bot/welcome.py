@@ -115,10 +115,7 @@ def when_mentor_hears(view: PairView) -> str:
     if mentee_zone.key != mentor_zone.key:
         yours = first.astimezone(mentor_zone)
         text += f", which is {DAY_NAMES[yours.weekday()]} {yours:%H:%M} your time ({mentor_zone.key})"
-    text += "."
-    if checkins.mentor_monthly:
-        text += "\nOnce a month I'll also ask you, briefly, how the mentoring is going."
-    return text
+    return text + "."
 
 
 def mentee_visibility(program: Program) -> str:

@@ -84,7 +84,6 @@ def test_example_uses_every_key() -> None:
         "local_time",
         "reminder_after_hours",
         "expire_after_hours",
-        "mentor_monthly",
     }
 
 
@@ -339,10 +338,6 @@ def test_default_expiry_checked_against_reminder() -> None:
             "programs[0].checkins.reminder_after_hours: must be at least 1",
         ),
         (
-            {"checkins": {"mentor_monthly": "sometimes"}},
-            "programs[0].checkins.mentor_monthly: expected true or",
-        ),
-        (
             {"privacy": {"retention_days": 7}},
             "programs[0].privacy.retention_days: must be at least 30, got 7",
         ),
@@ -378,7 +373,6 @@ def test_defaults_applied() -> None:
     assert program.checkins.local_time == time(16, 0)
     assert program.checkins.reminder_after_hours == 24
     assert program.checkins.expire_after_hours == 96
-    assert program.checkins.mentor_monthly is False
     assert program.digest.weekday == "mon"
     assert program.digest.time == time(8, 0)
     assert program.privacy.min_group_size == 5

@@ -38,7 +38,7 @@ def run(world: World) -> None:
     _say_block(world, message)
     world.say(f"{world.name(mentee)} presses [Confirm]; the DM now reads:")
     _confirm(world, mentee, message)
-    _say_block(world, world.fake.messages(mentee)[-1])
+    _say_block(world, _same_message(world, message))
     _say_level(world, mentee)
     world.say()
     world.say(f"{world.name(mentor)}'s App Home, sessions section:")
@@ -114,9 +114,13 @@ def _confirm(world: World, mentee: str, message: dict[str, Any]) -> None:
     )
     world.slack.block_action(mentee, action_id=button["action_id"], value=button["value"], message=message)
     _until(lambda: _status(world, int(button["value"])) == "confirmed", "the confirmation")
-    world.fake.wait_for(
-        lambda: "You confirmed" in str(world.fake.messages(mentee)[-1]["blocks"]), what="the DM update"
-    )
+    world.fake.wait_for(lambda: "You confirmed" in str(_same_message(world, message)), what="the DM update")
+
+
+def _same_message(world: World, message: dict[str, Any]) -> dict[str, Any]:
+    """The DM as it is now: other DMs (check-in prompts) may have arrived after it."""
+    channel = message.get("channel", "")
+    return next((m for m in world.fake.messages(channel) if m["ts"] == message["ts"]), message)
 
 
 def _status(world: World, session_id: int) -> str | None:
