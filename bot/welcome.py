@@ -6,10 +6,11 @@ Times are given in the reader's own Slack timezone (the program's when Slack has
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.checkin_schedule import next_period
 from bot.people import display_name, reader_timezone
 from bot.programs import Program
 from storage.models import Person
@@ -39,13 +40,8 @@ class PairView:
 
 
 def next_prompt(program: Program, zone: ZoneInfo, now: datetime) -> datetime:
-    """The next weekly prompt instant at the program's weekday and local time in `zone`."""
-    local = now.astimezone(zone)
-    days = (program.checkins.weekday_index - local.weekday()) % 7
-    candidate = datetime.combine(local.date() + timedelta(days=days), program.checkins.local_time, zone)
-    if candidate <= local:
-        candidate = datetime.combine(candidate.date() + timedelta(days=7), program.checkins.local_time, zone)
-    return candidate
+    """The first prompt of a pair starting `now`, in `zone`: the check-in scheduler's own answer."""
+    return next_period(program.checkins, zone, now, after=now).due_at.astimezone(zone)
 
 
 def _day(instant: datetime) -> str:

@@ -72,7 +72,7 @@ def _digest(ctx: CommandContext) -> None:
 
 def _respond_with_preview(deps: Deps, program: Program, respond: Respond) -> None:
     message = preview(deps, program=program, now=deps.clock())
-    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=True)
+    respond(text=message.text, blocks=message.blocks, response_type="ephemeral", replace_original=False)
 
 
 MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {"digest": _digest}

@@ -54,7 +54,7 @@ def add_checkin(
     answered_at: datetime | None = None,
     program_id: str = PROGRAM,
 ) -> None:
-    """One Thursday check-in of `week` for `mentee`; `answer` is (wellbeing, psych as answered, met mentor)."""
+    """A Thursday check-in of `week` for `mentee`; `answer` is (wellbeing, psych as answered, met mentor)."""
     period = week + timedelta(days=3)
     due = datetime.combine(period, time(21, 0), tzinfo=UTC)
     checkin = Checkin(

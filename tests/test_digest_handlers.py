@@ -31,7 +31,7 @@ def test_coordinator_previews_the_digest_ephemerally(
     }
     fake_slack.wait_for(lambda: bool(fake_slack.responses), what="the preview")
     [(_, body)] = fake_slack.responses
-    assert body["response_type"] == "ephemeral" and body["replace_original"] is True
+    assert body["response_type"] == "ephemeral" and body["replace_original"] is False
     text = json.dumps(body["blocks"], ensure_ascii=False)
     assert (
         "Weekly digest · IMG Transition Cohort 2026" in text
