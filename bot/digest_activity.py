@@ -20,6 +20,7 @@ from storage.repositories.people import people_by_id
 
 OPEN_STATUSES = ("open", "acknowledged")
 STALE_AFTER = timedelta(days=14)
+WEEK = timedelta(days=7)
 REPLY_WINDOW = timedelta(weeks=8)
 MAX_CONCERN_TEXTS = 20
 TOP_TOPICS = 5
@@ -74,35 +75,26 @@ def _routine(program_id: str) -> list[ColumnElement[bool]]:
 def concern_stats(session: Session, *, program_id: str, week: date) -> ConcernStats:
     """Concerns (not escalated) that arrived in `week` with the text of the routine ones, those still open
     after 14 days, and how fast coordinators first replied."""
+    new = [*_routine(program_id), Concern.week == week]
     by_category = session.execute(
         select(Concern.category, func.count())
-        .where(*_routine(program_id), Concern.week == week)
+        .where(*new)
         .group_by(Concern.category)
         .order_by(Concern.category)
     )
     texts = session.execute(
         select(Concern.category, Concern.text)
-        .where(*_routine(program_id), Concern.week == week, Concern.urgent.is_(False))
+        .where(*new, Concern.urgent.is_(False))
         .order_by(Concern.category, Concern.id)
         .limit(MAX_CONCERN_TEXTS)
     )
-    urgent = session.scalar(
-        select(func.count()).where(*_routine(program_id), Concern.week == week, Concern.urgent.is_(True))
-    )
-    as_of = week + timedelta(days=7)
+    urgent = session.scalar(select(func.count()).where(*new, Concern.urgent.is_(True)))
     stale = session.scalar(
         select(func.count()).where(
-            *_routine(program_id), Concern.status.in_(OPEN_STATUSES), Concern.week < as_of - STALE_AFTER
+            *_routine(program_id), Concern.status.in_(OPEN_STATUSES), Concern.week < week + WEEK - STALE_AFTER
         )
     )
-    days = (day_of_date(Concern.first_reply_on) - day_of_date(Concern.week)).label("days")
-    histogram = session.execute(
-        select(days, func.count())
-        .where(*_routine(program_id), Concern.first_reply_on.is_not(None))
-        .where(Concern.week > week - REPLY_WINDOW, Concern.week <= week)
-        .group_by(days)
-    )
-    counts = [(int(d), int(n)) for d, n in histogram]
+    counts = _days_to_first_reply(session, program_id=program_id, week=week)
     return ConcernStats(
         new_by_category={category: int(n) for category, n in by_category},
         new_urgent=int(urgent or 0),
@@ -111,6 +103,18 @@ def concern_stats(session: Session, *, program_id: str, week: date) -> ConcernSt
         median_days_to_first_reply=median_from_histogram(counts),
         replied=sum(n for _, n in counts),
     )
+
+
+def _days_to_first_reply(session: Session, *, program_id: str, week: date) -> list[tuple[int, int]]:
+    """(days, how many) for the replied concerns of the 8 weeks up to `week`, from their arrival Monday."""
+    days = (day_of_date(Concern.first_reply_on) - day_of_date(Concern.week)).label("days")
+    histogram = session.execute(
+        select(days, func.count())
+        .where(*_routine(program_id), Concern.first_reply_on.is_not(None))
+        .where(Concern.week > week - REPLY_WINDOW, Concern.week <= week)
+        .group_by(days)
+    )
+    return [(int(d), int(n)) for d, n in histogram]
 
 
 def _sessions_in(program_id: str, week: date) -> list[ColumnElement[bool]]:

@@ -142,7 +142,7 @@ def _split_line(digest: Digest, metric: str, k: int) -> str:
 
 
 def _text_trend(digest: Digest) -> str:
-    rows = ["*8-week trend* (oldest to newest; " + GAP + " = hidden)"]
+    rows = ["*8-week trend* (oldest to newest; " + GAP + " = hidden or no answers)"]
     for metric in ("wellbeing", "psych"):
         low, high = SCALES[metric]
         values = digest.trend(metric)

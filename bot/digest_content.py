@@ -43,6 +43,11 @@ class Digest:
         """The metric's program mean per trend week, None where hidden."""
         return [self.series.figure(w.start, "all", metric).mean for w in self.series.weeks]
 
+    def hidden(self, metric: str) -> list[bool]:
+        """Per trend week: a figure with answers behind it that the anonymity rule hides."""
+        figures = [self.series.figure(w.start, "all", metric) for w in self.series.weeks]
+        return [figure.n > 0 and not figure.shown for figure in figures]
+
     @property
     def weeks(self) -> list[date]:
         return [w.start for w in self.series.weeks]

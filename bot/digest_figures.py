@@ -66,22 +66,7 @@ def weekly_series(
         for key in figure_keys(week.start, ("all", "met", "not_met") if week.start in split else ("all",))
     ]
     open_keys = [key for key in wanted if key not in stored]
-    purged = frozenset(rolled_up_weeks(session, program_id=program.id, first=start, last=last))
-    targets = sorted({key.week for key in open_keys})
-    groups = answer_groups(
-        session,
-        program_id=program.id,
-        spans=_compared_spans(program, targets, stored, purged),
-        targets=set(targets),
-        unknown=purged,
-    )
-    decisions = decide_all(
-        {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys},
-        frozen={key: Decision(f.shown, f.reason) for key, f in stored.items()},
-        groups=groups,
-        min_group_size=program.privacy.min_group_size,
-        purged=purged,
-    )
+    decisions = _decide(session, program, open_keys, stored, by_week, first=start, last=last)
     fresh = [_fresh(key, by_week[key.week], decisions[key]) for key in open_keys]
     cutoffs = {span.start: span.cutoff for span in spans}
     freeze_figures(
@@ -90,6 +75,35 @@ def weekly_series(
     figures = {key: _figure(key, stored[key]) for key in wanted if key in stored}
     figures.update({_key(f): _figure(_key(f), f) for f in fresh})
     return WeeklySeries(counts, figures)
+
+
+def _decide(
+    session: Session,
+    program: Program,
+    open_keys: list[FigureKey],
+    stored: dict[FigureKey, FrozenFigure],
+    by_week: dict[date, WeekCounts],
+    *,
+    first: date,
+    last: date,
+) -> dict[FigureKey, Decision]:
+    """Decisions for the figures not frozen yet, against the frozen ones (see ``bot.suppression``)."""
+    purged = frozenset(rolled_up_weeks(session, program_id=program.id, first=first, last=last))
+    targets = sorted({key.week for key in open_keys})
+    groups = answer_groups(
+        session,
+        program_id=program.id,
+        spans=_compared_spans(program, targets, stored, purged),
+        targets=set(targets),
+        unknown=purged,
+    )
+    return decide_all(
+        {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys},
+        frozen={key: Decision(f.shown, f.reason) for key, f in stored.items()},
+        groups=groups,
+        min_group_size=program.privacy.min_group_size,
+        purged=purged,
+    )
 
 
 def _compared_spans(

@@ -20,11 +20,12 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column,
 from sqlalchemy.orm import Session
 
 from bot.digest_weeks import WeekSpan
+from bot.edmondson import REVERSED
 from bot.suppression import LOOKBACK_WEEKS, FigureKey, figure_key
 from storage.models import AnswerRollup, Checkin, CheckinAnswer
 from storage.models.base import UTCDateTime
 
-REVERSED_ITEMS = (1, 3, 5)
+REVERSED_ITEMS = tuple(sorted(REVERSED))
 METRICS = ("wellbeing", "psych")
 
 
@@ -145,6 +146,8 @@ def _add_row(week: WeekCounts, row: Any) -> None:
 
 
 def _add_rollups(session: Session, *, program_id: str, weeks: list[WeekCounts]) -> None:
+    """Put each purged week's anonymous totals in place of its answers (retention deletes the answers of
+    whole weeks and keeps the check-in rows, so the prompts sent are counted from whichever is there)."""
     by_start = {week.start: week for week in weeks}
     query = select(AnswerRollup).where(
         AnswerRollup.program_id == program_id,
@@ -156,10 +159,12 @@ def _add_rollups(session: Session, *, program_id: str, weeks: list[WeekCounts]) 
         if week is None:
             continue
         week.rolled_up = True
-        week.sent += rollup.sent
-        week.answered += rollup.answered
-        week.sum_of("wellbeing", "all").add(rollup.wellbeing_n, rollup.wellbeing_sum)
-        week.sum_of("psych", "all").add(rollup.psych_n, rollup.psych_sum)
+        week.sent = max(week.sent, rollup.sent)
+        week.answered = rollup.answered
+        week.sums = {
+            ("wellbeing", "all"): Sums(rollup.wellbeing_n, rollup.wellbeing_sum),
+            ("psych", "all"): Sums(rollup.psych_n, rollup.psych_sum),
+        }
 
 
 MET, WELLBEING, PSYCH = 4, 2, 1  # bits of a (mentee, week) row's flags

@@ -180,6 +180,7 @@ def chart_png(digest: Digest) -> bytes:
         digest.trend("wellbeing"),
         digest.trend("psych"),
         title=f"{digest.program.name}: 8 weeks to {day(digest.week)}",
+        hidden=(digest.hidden("wellbeing"), digest.hidden("psych")),
     )
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -77,12 +78,25 @@ def serve(server: Any, *, on_stop: Callable[[], None]) -> None:
         on_stop()
 
 
-def stop_server(server: Any) -> None:
-    """Stop a server running in another thread: close its sockets from inside its own loop."""
+class BackgroundServer:
+    """A server on its own thread (tests, the demo), stopped without racing its socket loop."""
 
-    def close_all() -> None:
-        for channel in list(server._map.values()):
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.port = int(server.effective_port)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="mentorbot-http", daemon=True)
+        self._thread.start()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            self.server.asyncore.loop(timeout=0.2, map=self.server._map, count=1)
+        # Only now, with no select() in flight, close the sockets and the worker threads.
+        for channel in list(self.server._map.values()):
             channel.close()
+        self.server.task_dispatcher.shutdown()
 
-    server.trigger.pull_trigger(close_all)
-    server.task_dispatcher.shutdown()
+    def stop(self) -> None:
+        self._stop.set()
+        self.server.pull_trigger()  # wake the loop's select()
+        self._thread.join(timeout=10)

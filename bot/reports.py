@@ -3,7 +3,7 @@
 Wellbeing and psychological safety come from the same frozen weekly figures as the digest: a week
 counts toward its quarter (the quarter holding its Monday) only if the digest rule shows it, so a
 quarter's mean never lets a reader recover a week the digest hid. Column meanings are documented
-in docs/report-columns.md.
+in README.md, "Outcome report columns".
 """
 
 from __future__ import annotations
@@ -229,5 +229,5 @@ def report_command(deps: Deps, *, program_id: str, start: date, end: date, out: 
         sys.stderr.write(summary)
         return 0
     out.write_text(to_csv(rows), encoding="utf-8")
-    sys.stdout.write(summary + f"\nCSV: {out} ({len(rows)} quarters, columns in docs/report-columns.md)\n")
+    sys.stdout.write(summary + f"\nCSV: {out} ({len(rows)} quarters; columns explained in README.md)\n")
     return 0

@@ -36,8 +36,12 @@ def render_trend_png(
     psych: Sequence[float | None],
     *,
     title: str,
+    hidden: tuple[Sequence[bool], Sequence[bool]] | None = None,
 ) -> bytes:
-    """Two stacked line charts over the same weeks, hidden weeks left as gaps; returns PNG bytes."""
+    """Two stacked line charts over the same weeks, hidden weeks left as gaps; returns PNG bytes.
+
+    `hidden` marks, per chart, the gaps that are hidden figures rather than weeks without answers.
+    """
     import matplotlib
 
     # Agg needs no display and is safe off the main thread; chosen here, not at import of the package.
@@ -49,8 +53,9 @@ def render_trend_png(
     FigureCanvasAgg(figure)
     top, bottom = figure.subplots(2, 1, sharex=True)
     labels = [f"{week:%d %b}" for week in weeks]
-    _plot(top, labels, wellbeing, "Wellbeing (1–5)", (1, 5), "#2a7ab0")
-    _plot(bottom, labels, psych, "Psychological safety (1–7)", (1, 7), "#c26a1b")
+    marks = hidden or ([value is None for value in wellbeing], [value is None for value in psych])
+    _plot(top, labels, wellbeing, marks[0], "Wellbeing (1–5)", (1, 5), "#2a7ab0")
+    _plot(bottom, labels, psych, marks[1], "Psychological safety (1–7)", (1, 7), "#c26a1b")
     figure.suptitle(title, fontsize=11)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
@@ -61,16 +66,20 @@ def _plot(
     axes: Axes,
     labels: list[str],
     values: Sequence[float | None],
+    hidden: Sequence[bool],
     name: str,
     scale: tuple[int, int],
     color: str,
 ) -> None:
-    series = [math.nan if value is None else value for value in values]
-    axes.plot(labels, series, marker="o", color=color)
+    # Numeric x positions: a categorical axis would drop weeks that have no value at all.
+    positions = list(range(len(labels)))
+    axes.plot(positions, [math.nan if value is None else value for value in values], marker="o", color=color)
+    axes.set_xticks(positions, labels)
+    axes.set_xlim(-0.5, len(labels) - 0.5)
     axes.set_ylim(scale[0] - 0.2, scale[1] + 0.2)
     axes.set_ylabel(name, fontsize=8)
     axes.grid(axis="y", alpha=0.3)
-    for index, value in enumerate(values):
-        if value is None:
-            axes.annotate("hidden", (index, scale[0]), ha="center", fontsize=7, color="grey")
+    for position, is_hidden in zip(positions, hidden, strict=True):
+        if is_hidden:
+            axes.annotate("hidden", (position, scale[0]), ha="center", fontsize=7, color="grey")
     axes.tick_params(labelsize=8)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import os
 import shutil
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
@@ -19,7 +18,7 @@ from sqlalchemy.engine import make_url
 from bot.app import build_app
 from bot.bootstrap import bootstrap
 from bot.deps import Deps
-from bot.http_server import make_server, stop_server
+from bot.http_server import BackgroundServer, make_server
 from bot.programs import ProgramsConfig, load_programs
 from bot.settings import Settings
 from storage import migrate
@@ -171,17 +170,16 @@ def deps(settings: Settings, programs: ProgramsConfig, keys: Keys, clock: Clock)
 @pytest.fixture
 def serve_bot() -> Iterator[Callable[[Deps], str]]:
     """Start the real app over HTTP (waitress on a free port); returns the events URL."""
-    servers: list[Any] = []
+    servers: list[BackgroundServer] = []
 
     def start(deps: Deps) -> str:
         server = make_server(build_app(deps), engine=deps.engine, host="127.0.0.1", port=0, threads=8)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
-        return f"http://127.0.0.1:{server.effective_port}/slack/events"
+        servers.append(BackgroundServer(server))
+        return f"http://127.0.0.1:{servers[-1].port}/slack/events"
 
     yield start
     for server in servers:
-        stop_server(server)
+        server.stop()
 
 
 @pytest.fixture

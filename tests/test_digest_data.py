@@ -6,6 +6,7 @@ features would have stored them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from itertools import count
 
@@ -88,12 +89,15 @@ def add_checkin(
         )
 
 
+Answer = tuple[int | None, int | None, bool | None]
+
+
 def answer_week(
     deps: Deps,
     week: date,
-    answers: dict[str, tuple[int | None, int | None, bool | None]],
+    answers: Mapping[str, Answer],
     *,
-    silent: list[str] = (),  # type: ignore[assignment]
+    silent: Sequence[str] = (),
     program_id: str = PROGRAM,
 ) -> None:
     with deps.sessions.begin() as session:

@@ -1,6 +1,7 @@
 import csv
 import io
 from datetime import UTC, date, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -38,18 +39,14 @@ def seed_two_quarters(deps: Deps) -> None:
     # Q4: five answers, then the same five and one more (hidden: one person's difference).
     answer_week(deps, date(2026, 11, 2), dict.fromkeys(PEOPLE[:5], (3, 4, False)))
     answer_week(deps, date(2026, 11, 9), dict.fromkeys(PEOPLE, (5, 7, False)))
-    one = {"pair_id": first, "mentor": "U0MENTOR1", "mentee": "U0MENTEE1"}
-    add_session(deps, **one, day=date(2026, 8, 4), minutes=60, competencies={"ethics": "demonstrated"})
-    add_session(deps, **one, day=date(2026, 9, 1), minutes=90)
-    add_session(deps, **one, day=date(2026, 9, 2), minutes=45, status="pending")
-    add_session(deps, **one, day=date(2026, 10, 6), minutes=60, competencies={"ethics": "demonstrated"})
-    three = {"pair_id": third, "mentor": "U0MENTOR2", "mentee": "U0MENTEE3"}
-    add_session(
-        deps, **three, day=date(2026, 10, 20), minutes=30, competencies={"clinical-reasoning": "demonstrated"}
-    )
-    add_session(
-        deps, **three, day=date(2026, 10, 21), status="disputed", competencies={"ethics": "demonstrated"}
-    )
+    one = partial(add_session, deps, pair_id=first, mentor="U0MENTOR1", mentee="U0MENTEE1")
+    one(day=date(2026, 8, 4), minutes=60, competencies={"ethics": "demonstrated"})
+    one(day=date(2026, 9, 1), minutes=90)
+    one(day=date(2026, 9, 2), minutes=45, status="pending")
+    one(day=date(2026, 10, 6), minutes=60, competencies={"ethics": "demonstrated"})
+    three = partial(add_session, deps, pair_id=third, mentor="U0MENTOR2", mentee="U0MENTEE3")
+    three(day=date(2026, 10, 20), minutes=30, competencies={"clinical-reasoning": "demonstrated"})
+    three(day=date(2026, 10, 21), status="disputed", competencies={"ethics": "demonstrated"})
     add_concern(deps, week=date(2026, 8, 3), category="workload", text="a", resolved_on=date(2026, 8, 10))
     add_concern(deps, week=date(2026, 9, 7), category="workload", text="b", escalated=True)
     add_concern(deps, week=date(2026, 10, 5), category="other", text="c", resolved_on=date(2026, 10, 9))
@@ -103,8 +100,9 @@ def test_report_figures_on_seeded_data(deps: Deps, clock: Clock) -> None:
 
 
 def test_csv_columns_match_the_documentation(deps: Deps, clock: Clock) -> None:
-    documented = Path(__file__).resolve().parents[1] / "docs" / "report-columns.md"
-    names = [line.split("`")[1] for line in documented.read_text().splitlines() if line.startswith("| `")]
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Outcome report columns", 1)[1].split("\n## ", 1)[0]
+    names = [line.split("`")[1] for line in section.splitlines() if line.startswith("| `")]
     assert names == COLUMNS
     program = deps.programs.get(PROGRAM)
     assert program is not None

@@ -221,8 +221,16 @@ def test_shown_figures_are_frozen_against_later_edits(deps: Deps, clock: Clock) 
 
 
 def test_purged_weeks_show_their_rollups(deps: Deps, clock: Clock) -> None:
+    """Retention deletes a week's answers, keeps its check-ins and stores totals: nothing counts twice."""
+    from sqlalchemy import delete
+
+    from storage.models import CheckinAnswer
+
     old = WEEK - timedelta(weeks=5)
+    add_people(deps, PEOPLE)
+    answer_week(deps, old, dict.fromkeys(PEOPLE[:8], (3, 5, True)), silent=PEOPLE[8:9])
     with deps.sessions.begin() as session:
+        session.execute(delete(CheckinAnswer))
         sums = {"wellbeing_sum": 24, "wellbeing_n": 8, "psych_sum": 40, "psych_n": 8}
         session.add(AnswerRollup(program_id=PROGRAM, week=old, sent=9, answered=8, **sums))
     program = deps.programs.get(PROGRAM)

@@ -2,25 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
+
+from sqlalchemy import func, select
 
 from bot import digests
 from bot.demo.world import PROGRAM_ID, World, block_text
 from bot.digest_content import build_digest
 from bot.digest_weeks import due_at, monday_of
+from storage.models import Checkin
 
 
 def run(world: World) -> None:
-    """Move the clock to the next digest time, let the scheduled job post it, print it, save the chart."""
+    """Run the scheduled job at each digest time after the simulated weeks; print the last digest."""
     program = world.deps.programs.get(PROGRAM_ID)
     assert program is not None
-    week = monday_of(world.clock().astimezone(program.tz).date())
-    world.clock.now = due_at(program, week) + timedelta(minutes=1)
-    local = world.clock.now.astimezone(program.tz)
-    world.heading(f"Weekly digest: {local:%A %d %B %H:%M %Z}, the scheduled job runs")
-    for line in digests.run_due(world.deps, world.clock.now) or ["nothing due"]:
-        world.say(line)
-    world.say(f"Running it again posts nothing: {digests.run_due(world.deps, world.clock.now) or 'no lines'}")
+    first, last = _simulated_weeks(world)
+    week = first
+    while week <= last:
+        world.clock.now = due_at(program, week) + timedelta(minutes=1)
+        local = world.clock.now.astimezone(program.tz)
+        world.heading(f"Weekly digest: {local:%A %d %B %H:%M %Z}, the scheduled job runs")
+        for line in digests.run_due(world.deps, world.clock.now) or ["nothing due"]:
+            world.say(line)
+        world.say(
+            f"Running it again posts nothing: {digests.run_due(world.deps, world.clock.now) or 'no lines'}"
+        )
+        week += timedelta(days=7)
     posted = world.fake.messages(program.digest.channel)
     if not posted:
         return
@@ -32,7 +40,17 @@ def run(world: World) -> None:
         path.write_bytes(uploads[-1]["content"])
     else:
         with world.deps.sessions.begin() as session:
-            digest = build_digest(session, program=program, week=week, now=world.clock.now)
+            digest = build_digest(session, program=program, week=last, now=world.clock.now)
         path.write_bytes(digests.chart_png(digest))
     world.say()
     world.say(f"Trend chart (uploaded with the digest): {path}")
+
+
+def _simulated_weeks(world: World) -> tuple[date, date]:
+    """From the week of the latest check-in the earlier chapters ran to the week the clock is in."""
+    program = world.deps.programs.get(PROGRAM_ID)
+    assert program is not None
+    now_week = monday_of(world.clock().astimezone(program.tz).date())
+    with world.deps.sessions.begin() as session:
+        latest = session.scalar(select(func.max(Checkin.period)).where(Checkin.program_id == PROGRAM_ID))
+    return min(monday_of(latest or now_week), now_week), now_week

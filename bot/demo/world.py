@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from typing import Any
 from bot.app import build_app
 from bot.bootstrap import bootstrap
 from bot.deps import Deps
-from bot.http_server import make_server, stop_server
+from bot.http_server import BackgroundServer, make_server
 from bot.settings import Settings
 from tests.fake_slack import FakeSlack, FakeUser, SlackRequestSender
 
@@ -93,9 +92,10 @@ def open_world(out_dir: Path, *, start: datetime | None = None) -> Iterator[Worl
             send_rate_per_second=200,
         )
         deps = dataclasses.replace(bootstrap(settings), clock=clock)
-        server = make_server(build_app(deps), engine=deps.engine, host="127.0.0.1", port=0, threads=4)
-        threading.Thread(target=server.run, daemon=True).start()
-        url = f"http://127.0.0.1:{server.effective_port}/slack/events"
+        server = BackgroundServer(
+            make_server(build_app(deps), engine=deps.engine, host="127.0.0.1", port=0, threads=4)
+        )
+        url = f"http://127.0.0.1:{server.port}/slack/events"
         try:
             yield World(
                 deps,
@@ -105,7 +105,7 @@ def open_world(out_dir: Path, *, start: datetime | None = None) -> Iterator[Worl
                 out_dir,
             )
         finally:
-            stop_server(server)
+            server.stop()
             deps.engine.dispose()
 
 
