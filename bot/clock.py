@@ -7,3 +7,13 @@ from datetime import UTC, datetime
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+class SettableClock:
+    """A clock that reads a time someone sets: the demo's simulated weeks and the tests' instants."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now

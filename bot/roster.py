@@ -447,25 +447,15 @@ def _messages(
     people: dict[str, Person],
     now: datetime,
 ) -> list[Message]:
+    def view(pair: Pair) -> PairView:
+        mentor, mentee = people[pair.mentor_id], people[pair.mentee_id]
+        return PairView(program=program, mentor=mentor, mentee=mentee, focus=pair.focus, now=now)
+
     messages: list[Message] = []
     for pair in created:
-        view = PairView(
-            program=program,
-            mentor=people[pair.mentor_id],
-            mentee=people[pair.mentee_id],
-            focus=pair.focus,
-            now=now,
-        )
-        messages.extend(welcome_messages(view))
+        messages.extend(welcome_messages(view(pair)))
     for pair in ended:
-        view = PairView(
-            program=program,
-            mentor=people[pair.mentor_id],
-            mentee=people[pair.mentee_id],
-            focus=pair.focus,
-            now=now,
-        )
-        messages.extend(farewell_messages(session, view))
+        messages.extend(farewell_messages(session, view(pair)))
     return messages
 
 

@@ -17,6 +17,7 @@ from sqlalchemy.engine import make_url
 
 from bot.app import build_app
 from bot.bootstrap import bootstrap
+from bot.clock import SettableClock as Clock
 from bot.deps import Deps
 from bot.http_server import BackgroundServer, make_server
 from bot.programs import ProgramsConfig, load_programs
@@ -143,16 +144,6 @@ def settings(database_url: str, fake_slack: FakeSlack) -> Settings:
         secret_key=SECRET_KEY,
         send_rate_per_second=1000,
     )
-
-
-class Clock:
-    """A settable clock for Deps: tests move time explicitly."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -1,6 +1,5 @@
 import json
 import time
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -11,20 +10,10 @@ from tests.conftest import Clock
 from tests.factories import make_pair
 from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_checkin_support import answer_of, at, checkins, prompts_to
+from tests.waiting import wait_until
 
 START = at(2026, 11, 23, 9, 0)
 KOLKATA_DUE = at(2026, 11, 26, 10, 30)  # Thu 16:00 in Kolkata, where U0MENTEE1 lives
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 5.0) -> Any:
-    """Poll a condition that a lazy listener (a thread) will make true."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.01)
-    raise AssertionError("condition not met within 5 s")
 
 
 def prompted(deps: Deps, fake: FakeSlack, clock: Clock) -> tuple[dict[str, Any], Checkin]:

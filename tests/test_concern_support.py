@@ -3,29 +3,17 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable
 from typing import Any
 
 from bot.deps import Deps
 from tests.factories import make_pair
 from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.fake_slack.validation import validate_view
+from tests.waiting import wait_until
 
 MENTEE, MENTOR, COORDINATOR, DIO = "U0MENTEE1", "U0MENTOR1", "U0COORD1", "U0DIO"
 PROGRAM = "img-2026"
 KEY_RE = re.compile(r"`([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4})`")
-
-
-def wait_until(condition: Callable[[], Any], timeout: float = 5.0, what: str = "condition") -> Any:
-    """Poll for work a lazy listener does on Bolt's thread pool (not a scheduler)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"{what} did not happen within {timeout}s")
 
 
 def enrol(deps: Deps, mentee: str = MENTEE, mentor: str = MENTOR, program_id: str = PROGRAM) -> None:

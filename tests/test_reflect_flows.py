@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +18,7 @@ from tests.conftest import Clock
 from tests.factories import make_pair
 from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_reflect_modal import block_ids, fill, metadata
+from tests.waiting import wait_until
 
 MENTOR, MENTEE, OUTSIDER = "U0MENTOR1", "U0MENTEE1", "U0OUTSIDE"
 SESSION = {
@@ -34,17 +33,6 @@ SESSION = {
     "next_steps": "shadow a discharge meeting",
     "private_notes": "she seemed tired; ask about nights",
 }
-
-
-def wait_until(condition: Callable[[], Any], what: str, timeout: float = 5.0) -> Any:
-    """Poll for work done by a lazy listener on Bolt's thread pool (not a scheduler)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = condition()
-        if result:
-            return result
-        time.sleep(0.01)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def open_modal(slack: SlackRequestSender, fake: FakeSlack, user_id: str) -> dict[str, Any]:

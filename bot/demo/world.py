@@ -13,6 +13,7 @@ from typing import Any
 
 from bot.app import build_app
 from bot.bootstrap import bootstrap
+from bot.clock import SettableClock as Clock
 from bot.deps import Deps
 from bot.http_server import BackgroundServer, make_server
 from bot.settings import Settings
@@ -38,14 +39,6 @@ PEOPLE = [
 ]
 MENTEES = [p.id for p in PEOPLE if p.id.startswith("UDEMOME")]
 MENTORS = [p.id for p in PEOPLE if p.id.startswith("UDEMOMR")]
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @dataclass
