@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from fractions import Fraction
 from typing import Any
 
@@ -18,11 +18,12 @@ from bot.reflection_blocks import context, mrkdwn, session_buttons
 from bot.reflection_terms import PENDING, hours_text, short_day
 from bot.roles import Role, UserRoles
 from storage.models import MentoringSession, Pair
-from storage.repositories.pairs import active_pairs_in, active_pairs_of
+from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
 from storage.repositories.reflections import (
     last_confirmed_by_pair,
     other_member,
+    overdue_pair_rows,
     reflection_of,
     sessions_of_pairs,
 )
@@ -47,7 +48,25 @@ def overdue_pairs(session: Session, *, program: Program, now: datetime) -> list[
 
     Days are counted in the program's timezone; the most overdue come first.
     """
-    return _overdue(session, program=program, pairs=active_pairs_in(session, program_id=program.id), now=now)
+    today = now.astimezone(program.tz).date()
+    cutoff = today - timedelta(days=program.pairs.session_expected_every_days)
+    # "Started before the cutoff day" in the program's timezone, as an instant the database can compare.
+    started_before = datetime.combine(cutoff, time(0), tzinfo=program.tz).astimezone(UTC)
+    rows = overdue_pair_rows(
+        session, program_id=program.id, last_before=cutoff, started_before=started_before
+    )
+    found = [
+        OverduePair(
+            pair.id,
+            pair.program_id,
+            pair.mentor_id,
+            pair.mentee_id,
+            last_day,
+            (today - (last_day or pair.started_at.astimezone(program.tz).date())).days,
+        )
+        for pair, last_day in rows
+    ]
+    return sorted(found, key=lambda item: (-item.days_since, item.pair_id))
 
 
 def _overdue(session: Session, *, program: Program, pairs: list[Pair], now: datetime) -> list[OverduePair]:

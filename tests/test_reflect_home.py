@@ -122,3 +122,17 @@ def test_people_without_pairs_see_nothing_here(deps: Deps) -> None:
     with deps.sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id="U0COORD1")
         assert home_blocks(session, deps=deps, roles=roles, now=NOW) == []
+
+
+def test_a_pairs_start_day_is_its_day_in_the_programs_timezone(deps: Deps) -> None:
+    late_evening = make_pair(
+        deps, "U0MENTOR1", "U0MENTEE1", started_at=datetime(2026, 10, 24, 3, 30, tzinfo=UTC)
+    )
+    after_midnight = make_pair(
+        deps, "U0MENTOR1", "U0MENTEE2", started_at=datetime(2026, 10, 24, 4, 30, tzinfo=UTC)
+    )
+    with deps.sessions.begin() as session:
+        found = overdue_pairs(session, program=program(deps), now=NOW)
+    # 23 Oct 23:30 in New York: 31 days before 23 Nov, overdue; 24 Oct 00:30: exactly 30, not yet.
+    assert [(p.pair_id, p.days_since) for p in found] == [(late_evening, 31)]
+    assert after_midnight not in [p.pair_id for p in found]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import exists, func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import CompetencyObservation, MentoringSession, Pair, Reflection
@@ -219,6 +219,31 @@ def last_confirmed_by_pair(session: Session, *, pair_ids: list[int]) -> dict[int
         .group_by(MentoringSession.pair_id)
     )
     return dict(session.execute(query).all())
+
+
+def overdue_pair_rows(
+    session: Session, *, program_id: str, last_before: date, started_before: datetime
+) -> list[tuple[Pair, date | None]]:
+    """Active pairs whose last confirmed session day is before `last_before`, or, with none, that
+    started before `started_before`; each with that last day. One query, filtered in the database."""
+    last = (
+        select(MentoringSession.pair_id, func.max(MentoringSession.session_date).label("last_day"))
+        .where(MentoringSession.program_id == program_id, MentoringSession.status == CONFIRMED)
+        .group_by(MentoringSession.pair_id)
+        .subquery()
+    )
+    query = (
+        select(Pair, last.c.last_day)
+        .outerjoin(last, last.c.pair_id == Pair.id)
+        .where(Pair.program_id == program_id, Pair.ended_at.is_(None))
+        .where(
+            or_(
+                last.c.last_day < last_before,
+                and_(last.c.last_day.is_(None), Pair.started_at < started_before),
+            )
+        )
+    )
+    return [(pair, last_day) for pair, last_day in session.execute(query)]
 
 
 def observations_of(
