@@ -71,6 +71,7 @@ class PromptJob:
     claimed: repo.Claimed
     mentee: Mentee
     audience: blocks.Audience
+    paused: bool = False  # the mentee paused after an earlier attempt failed or was deferred
 
 
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
@@ -249,6 +250,7 @@ class CheckinTick:
                 stale_before=self.now - LEASE,
             )
             people = people_by_id(session, user_ids=[c.mentee_id for c in won])
+            pauses = repo.pauses_of(session, person_ids={c.mentee_id for c in won})
         jobs = []
         for claimed in won:
             program = programs[claimed.program_id]
@@ -261,7 +263,9 @@ class CheckinTick:
             zone = schedule.zone_of(person.timezone if person else None, program.timezone)
             audience = blocks.Audience(program.privacy.min_group_size)
             recovering = dataclasses.replace(claimed, recover=recover[claimed.id])
-            jobs.append(PromptJob(recovering, Mentee(claimed.mentee_id, name, zone), audience))
+            pause = pauses.get(claimed.mentee_id)
+            paused = pause is not None and schedule.paused_at(pause.paused_at, pause.paused_until, self.now)
+            jobs.append(PromptJob(recovering, Mentee(claimed.mentee_id, name, zone), audience, paused))
         return jobs
 
     def _deliver(self, job: PromptJob) -> Outcome:
@@ -273,6 +277,8 @@ class CheckinTick:
                 return self._failed(job, f"history: {slack_error(exc)}")
             if found is not None:
                 return self._outcome(job, "sent", channel=found[0], ts=found[1])
+        if job.paused:
+            return self._outcome(job, "paused")
         now = self.clock()
         if now >= claimed.expires_at:
             return self._outcome(job, "missed")

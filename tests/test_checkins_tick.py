@@ -132,6 +132,26 @@ def test_do_not_disturb_defers_the_prompt_until_the_snooze_ends(deps: Deps, fake
     assert len(prompt_posts(fake_slack)) == 1
 
 
+def test_a_mentee_who_pauses_while_a_prompt_waits_does_not_get_it(deps: Deps, fake_slack: FakeSlack) -> None:
+    make_pair(deps, "U0MENTOR1", "U0MENTEE1", started_at=START)
+    snooze_end = KOLKATA_DUE + timedelta(hours=2)
+    fake_slack.set_dnd("U0MENTEE1", snooze_end)
+    fake_slack.now = KOLKATA_DUE
+    run_due(deps, KOLKATA_DUE)  # deferred until the snooze ends
+    with deps.sessions.begin() as session:
+        pauses.pause(
+            session,
+            person_id="U0MENTEE1",
+            now=KOLKATA_DUE + timedelta(hours=1),
+            until=None,
+            zone=ZoneInfo("UTC"),
+        )
+    fake_slack.now = snooze_end
+    assert run_due(deps, snooze_end) == ["checkins img-2026: 1 paused"]
+    assert prompt_posts(fake_slack) == []
+    assert [r.status for r in checkins(deps)] == ["paused"]
+
+
 def test_do_not_disturb_past_expiry_does_not_hold_the_prompt(deps: Deps, fake_slack: FakeSlack) -> None:
     make_pair(deps, "U0MENTOR1", "U0MENTEE1", started_at=START)
     fake_slack.set_dnd("U0MENTEE1", KOLKATA_DUE + timedelta(days=5))
