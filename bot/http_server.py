@@ -98,5 +98,8 @@ class BackgroundServer:
 
     def stop(self) -> None:
         self._stop.set()
-        self.server.pull_trigger()  # wake the loop's select()
+        try:
+            self.server.pull_trigger()  # wake the loop's select()
+        except OSError:
+            pass  # the loop saw the flag first and already closed the trigger: it is exiting anyway
         self._thread.join(timeout=10)
