@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -14,12 +15,15 @@ from storage.models import Checkin
 
 
 def run(world: World) -> None:
-    """Run the scheduled job at each digest time after the simulated weeks; print the last digest."""
+    """Run the scheduled job at each digest time after the simulated weeks; print each digest it posts."""
     program = world.deps.programs.get(PROGRAM_ID)
     assert program is not None
+    channel = program.digest.channel
     first, last = _simulated_weeks(world)
+    shown: list[tuple[dict[str, Any], list[dict[str, Any]]]] = []
     week = first
     while week <= last:
+        before = (len(world.fake.messages(channel)), len(world.fake.uploads))
         world.clock.now = due_at(program, week) + timedelta(minutes=1)
         local = world.clock.now.astimezone(program.tz)
         world.heading(f"Weekly digest: {local:%A %d %B %H:%M %Z}, the scheduled job runs")
@@ -28,16 +32,19 @@ def run(world: World) -> None:
         world.say(
             f"Running it again posts nothing: {digests.run_due(world.deps, world.clock.now) or 'no lines'}"
         )
+        posted = world.fake.messages(channel)[before[0] :]
+        if posted:
+            shown.append((posted[0], world.fake.uploads[before[1] :]))
         week += timedelta(days=7)
-    posted = world.fake.messages(program.digest.channel)
-    if not posted:
+    if not shown:
         return
-    world.heading(f"The digest in the coordinators' channel {program.digest.channel}")
-    world.say(block_text(posted[-1].get("blocks"), posted[-1].get("text", "")))
+    for message, _ in shown:
+        world.heading(f"A digest in the coordinators' channel {channel}")
+        world.say(block_text(message.get("blocks"), message.get("text", "")))
+    uploads = shown[-1][1]
     path = world.out_dir / "digest-trend.png"
-    uploads = [u for u in world.fake.uploads if u["channel_id"] == program.digest.channel]
     if uploads:
-        path.write_bytes(uploads[-1]["content"])
+        path.write_bytes(uploads[0]["content"])
     else:
         with world.deps.sessions.begin() as session:
             digest = build_digest(session, program=program, week=last, now=world.clock.now)
