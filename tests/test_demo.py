@@ -1,0 +1,26 @@
+"""The whole `mentorbot demo`, as `make demo` runs it: every chapter in order, offline."""
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli import cli
+
+
+def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> None:
+    out = tmp_path / "demo-output"
+    result = CliRunner().invoke(cli, ["demo", "--out-dir", str(out)])
+    assert result.exit_code == 0, result.output
+    transcript = result.stdout
+    for heading in (
+        "/mentorship help, as the coordinator",
+        "Welcome DM to",
+        "A check-in week",
+        "/concern: a mentee raises a concern anonymously",
+        "Session reflections",
+        "A digest in the coordinators' channel",
+    ):
+        assert heading in transcript
+    assert "Prompts sent: 6" in transcript
+    assert (out / "digest-trend.png").read_bytes().startswith(b"\x89PNG")
+    assert "Traceback" not in result.output
