@@ -23,6 +23,8 @@ from typing import Any, Generic, TypeVar
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.logging_setup import log_failure
+
 log = logging.getLogger("mentorbot.checkins.sender")
 
 PROMPT_EVENT = "mentorbot_checkin"
@@ -107,7 +109,7 @@ class FanOut(Generic[J, R]):
         try:
             outcome = self.send(job)
         except Exception as exc:  # recorded as a failure below, so nothing is dropped silently
-            log.exception("check-in send failed unexpectedly")
+            log_failure(log, "check-in send failed unexpectedly")
             outcome = self.fail(job, exc)
         finally:
             slots.release()
@@ -136,7 +138,7 @@ class FanOut(Generic[J, R]):
             self.record(batch)
         except Exception:
             # The rows stay claimed; the next tick after the lease recovers them from Slack's history.
-            log.exception("could not record %d check-in outcomes", len(batch))
+            log_failure(log, "could not record %d check-in outcomes", len(batch))
 
 
 def slack_error(exc: Exception) -> str:

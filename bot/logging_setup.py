@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import sys
 
 # These libraries log whole request and response bodies: at DEBUG (slash-command text, modal
 # submissions, chat.postMessage text) and even at INFO (Bolt's "Invalid request signature
@@ -42,3 +43,24 @@ def configure_logging(level: str = "INFO") -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     quiet_libraries()
+
+
+class RedactedError(Exception):
+    """Stands in for a logged exception: its type (and Slack error code), never its message."""
+
+
+def log_failure(logger: logging.Logger, message: str, *args: object) -> None:
+    """Log the exception being handled with its traceback frames, but not its text.
+
+    Exception messages carry data: a SlackApiError holds Slack's whole response (for
+    chat.postMessage, the posted text, which may be a concern), a pydantic error the input.
+    """
+    exc = sys.exc_info()[1]
+    if exc is None:
+        logger.error(message, *args)
+        return
+    summary = type(exc).__name__
+    response = getattr(exc, "response", None)
+    if response is not None and hasattr(response, "get"):
+        summary += f" ({response.get('error', 'no error code')})"
+    logger.error(message, *args, exc_info=(RedactedError, RedactedError(summary), exc.__traceback__))

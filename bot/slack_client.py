@@ -9,6 +9,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.logging_setup import quiet_libraries
 from bot.settings import Settings
 
 
@@ -18,7 +19,7 @@ def build_web_client(settings: Settings, *, rate_limit_retries: int = 5, timeout
     slack_sdk ships these handlers off by default; a bot that fans out DMs needs them on.
     """
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(
+    client = WebClient(
         token=token,
         base_url=settings.slack_api_url,
         timeout=timeout,
@@ -28,3 +29,5 @@ def build_web_client(settings: Settings, *, rate_limit_retries: int = 5, timeout
             ServerErrorRetryHandler(max_retry_count=2),
         ],
     )
+    quiet_libraries()  # the client's logger exists now; it would log request bodies at DEBUG
+    return client

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from bot import checkins, concerns, digests, retention, session_notices
 from bot.deps import Deps
+from bot.logging_setup import log_failure
 
 log = logging.getLogger("mentorbot.tick")
 
@@ -30,6 +31,6 @@ def tick(deps: Deps, now: datetime) -> list[str]:
         try:
             done.extend(job(deps, now))
         except Exception:
-            log.exception("scheduled job %s failed", name)
+            log_failure(log, "scheduled job %s failed", name)
             done.append(f"{name}: failed (see log)")
     return done

@@ -12,6 +12,7 @@ from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
 from bot.deps import Deps
+from bot.logging_setup import log_failure
 
 log = logging.getLogger("mentorbot.handlers")
 
@@ -53,13 +54,13 @@ def safe_lazy(fn: Callable[..., None]) -> Callable[..., None]:
         try:
             fn(**kwargs)
         except Exception:
-            log.exception("lazy listener %s failed", fn.__name__)
+            log_failure(log, "lazy listener %s failed", fn.__name__)
             respond = kwargs.get("respond")
             if respond is not None:
                 try:
                     respond(text=SORRY, response_type="ephemeral", replace_original=False)
                 except Exception:
-                    log.exception("could not tell the person about the failure")
+                    log_failure(log, "could not tell the person about the failure")
 
     # Bolt binds arguments by the names of the function it finds through __wrapped__.
     return wrapper

@@ -10,6 +10,7 @@ from slack_bolt import App, BoltResponse
 
 from bot.authz import NotAllowed
 from bot.deps import Deps
+from bot.logging_setup import log_failure
 from handlers.common import SORRY
 
 log = logging.getLogger("mentorbot.errors")
@@ -32,7 +33,7 @@ def register(app: App, *, deps: Deps) -> None:
             text = str(error)
         else:
             # Only the kind of request: bodies may carry concern text or a sender's id.
-            log.exception("listener failed for a %s request", kind)
+            log_failure(log, "listener failed for a %s request", kind)
             text = SORRY
         if kind == "view_submission":
             reply: dict[str, Any] = {"response_action": "update", "view": error_view(text)}
