@@ -75,7 +75,7 @@ def owned(session: Session, *, deps: Deps, checkin_id: int, user_id: str, now: d
         raise CheckinClosed("This check-in's program has ended, so it can no longer be answered.")
     person = get_person(session, user_id=user_id)
     zone = schedule.zone_of(person.timezone if person else None, program.timezone)
-    if checkin.status not in repo.OPEN or now >= checkin.expires_at:
+    if checkin.status not in repo.ANSWERABLE or now >= checkin.expires_at:
         raise CheckinClosed(
             f"This check-in for {schedule.day_label(checkin.period)} closed on "
             f"{schedule.local_label(checkin.expires_at, zone)} your time, so your answer was not saved. "
@@ -121,19 +121,33 @@ def modal_view(deps: Deps, *, checkin_id: int, user_id: str, now: datetime) -> d
     )
 
 
-def after_answer(deps: Deps, *, checkin_id: int, now: datetime) -> None:
-    """Everything Slack-facing that follows an answer: thank-you DM, note to mentor, nudge."""
-    update_dm(deps, checkin_id=checkin_id, now=now)
+def after_answer(
+    deps: Deps, *, checkin_id: int, now: datetime, pressed_on: tuple[str, str] | None = None
+) -> None:
+    """Everything Slack-facing that follows an answer: thank-you DM, note to mentor, nudge.
+
+    `pressed_on` is the (channel, ts) of the prompt whose button was pressed, if it was.
+    """
+    update_dm(deps, checkin_id=checkin_id, now=now, pressed_on=pressed_on)
     deliver_note(deps, checkin_id=checkin_id, now=now)
     nudge_if_low_twice(deps, checkin_id=checkin_id, now=now)
 
 
-def update_dm(deps: Deps, *, checkin_id: int, now: datetime) -> None:
-    """Turn the prompt DM into a thank-you listing what was recorded."""
+def update_dm(
+    deps: Deps, *, checkin_id: int, now: datetime, pressed_on: tuple[str, str] | None = None
+) -> None:
+    """Turn the prompt DM into a thank-you listing what was recorded.
+
+    The prompt's place comes from the database, or from the press itself when the mentee was
+    quicker than the tick recording where the prompt went.
+    """
     with deps.sessions.begin() as session:
         checkin = repo.get_checkin(session, checkin_id=checkin_id)
         answer = repo.get_answer(session, checkin_id=checkin_id)
-        if checkin is None or answer is None or not checkin.channel or not checkin.ts:
+        if checkin is None or answer is None:
+            return
+        where = (checkin.channel, checkin.ts) if checkin.channel and checkin.ts else pressed_on
+        if where is None:
             return
         found = owned(session, deps=deps, checkin_id=checkin_id, user_id=checkin.mentee_id, now=now)
         text, thanks = blocks.thanks(
@@ -144,7 +158,7 @@ def update_dm(deps: Deps, *, checkin_id: int, now: datetime) -> None:
             open_until=schedule.local_label(checkin.expires_at, found.zone),
             audience=found.audience,
         )
-        channel, ts = checkin.channel, checkin.ts
+    channel, ts = where
     deps.client.chat_update(channel=channel, ts=ts, text=text, blocks=thanks)
 
 

@@ -93,13 +93,24 @@ def send_notice(deps: Deps, *, session_id: int, now: datetime) -> bool:
     return True
 
 
-def refresh_notice(deps: Deps, *, session_id: int, now: datetime) -> None:
-    """Bring the DM already sent for a session up to date with its state."""
+def refresh_notice(
+    deps: Deps, *, session_id: int, now: datetime, pressed_on: tuple[str, str] | None = None
+) -> None:
+    """Bring the DM already sent for a session up to date with its state.
+
+    `pressed_on` is the (channel, ts) of the DM whose button was pressed: a quick reader can press
+    it before the sender has recorded where it went, and the DM must still change under their finger.
+    """
     with deps.read_sessions.begin() as session:
         row = get_session(session, session_id=session_id)
-        if row is None or not row.notice_ts or not row.notice_channel:
+        if row is None:
             return
-        channel, ts = row.notice_channel, row.notice_ts
+        if row.notice_ts and row.notice_channel:
+            channel, ts = row.notice_channel, row.notice_ts
+        elif pressed_on is not None:
+            channel, ts = pressed_on
+        else:
+            return
         _recipient, notice = build_notice(session, deps=deps, row=row, now=now)
     deps.client.chat_update(channel=channel, ts=ts, text=notice_text(notice), blocks=notice_blocks(notice))
 
@@ -113,10 +124,19 @@ class Answer:
     message: str  # for the person who pressed, when there is something to say
 
 
-def answer(deps: Deps, *, session_id: int, user_id: str, status: str, now: datetime) -> Answer:
+def answer(
+    deps: Deps,
+    *,
+    session_id: int,
+    user_id: str,
+    status: str,
+    now: datetime,
+    pressed_on: tuple[str, str] | None = None,
+) -> Answer:
     """Confirm or dispute a session as its other side; raises NotAllowed for anyone else.
 
     Only the first answer counts; later presses are told what the session already is.
+    `pressed_on` is the DM the button was on, when it was pressed in a DM rather than App Home.
     """
     with deps.sessions.begin() as session:
         row = get_session(session, session_id=session_id)
@@ -135,7 +155,7 @@ def answer(deps: Deps, *, session_id: int, user_id: str, status: str, now: datet
             session_date=day,
             today=_today_for(session, deps=deps, user_id=logger, program_id=pair.program_id, now=now),
         )
-    refresh_notice(deps, session_id=session_id, now=now)
+    refresh_notice(deps, session_id=session_id, now=now, pressed_on=pressed_on)
     if changed and final == DISPUTED:
         deps.client.chat_postMessage(channel=logger, text=text)
     return Answer(changed, final, "" if changed else _already(final, day))

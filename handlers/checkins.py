@@ -28,7 +28,7 @@ from bot.checkins import next_checkin_line
 from bot.deps import Deps
 from bot.home import build_home
 from bot.roles import roles_of
-from handlers.common import ephemeral, safe_lazy
+from handlers.common import ephemeral, pressed_on, safe_lazy
 from storage.repositories import checkins as repo
 
 WELLBEING_ACTION = re.compile(r"^checkin_wellbeing_[1-5]$")
@@ -150,7 +150,7 @@ def _wellbeing(deps: Deps) -> Any:
         except (NotAllowed, CheckinClosed) as exc:
             _tell(respond, str(exc))
             return
-        after_answer(deps, checkin_id=int(checkin_id), now=now)
+        after_answer(deps, checkin_id=int(checkin_id), now=now, pressed_on=pressed_on(body))
 
     return record_quick_wellbeing
 

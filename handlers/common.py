@@ -64,3 +64,12 @@ def safe_lazy(fn: Callable[..., None]) -> Callable[..., None]:
 
     # Bolt binds arguments by the names of the function it finds through __wrapped__.
     return wrapper
+
+
+def pressed_on(body: dict[str, Any]) -> tuple[str, str] | None:
+    """The (channel, ts) of the message whose button was pressed; None for App Home."""
+    container = body.get("container") or {}
+    channel, ts = container.get("channel_id"), container.get("message_ts")
+    if container.get("type") != "message" or not channel or not ts:
+        return None
+    return str(channel), str(ts)

@@ -38,7 +38,7 @@ from bot.reflection_blocks import (
 )
 from bot.reflection_terms import CONFIRMED, DISPUTED
 from bot.session_notices import answer, refresh_notice, send_pending_notices
-from handlers.common import ephemeral, safe_lazy
+from handlers.common import ephemeral, pressed_on, safe_lazy
 
 USAGE = "Type `/reflect` to log a session, or `/reflect notes` to read your own recent notes."
 
@@ -154,7 +154,12 @@ def register(app: App, *, deps: Deps) -> None:
             user_id = body["user"]["id"]
             try:
                 result = answer(
-                    deps, session_id=_session_id(body), user_id=user_id, status=status, now=deps.clock()
+                    deps,
+                    session_id=_session_id(body),
+                    user_id=user_id,
+                    status=status,
+                    now=deps.clock(),
+                    pressed_on=pressed_on(body),
                 )
             except NotAllowed as refusal:
                 _tell(body, client, respond, str(refusal))

@@ -1,4 +1,5 @@
 import json
+import threading
 import time
 from datetime import timedelta
 from typing import Any
@@ -257,3 +258,34 @@ def test_app_home_shows_a_mentor_their_mentees_latest_answers(
     slack.event({"type": "app_home_opened", "user": "U0MENTOR1", "channel": "DU0MENTOR1", "tab": "home"})
     home = json.dumps(wait_until(lambda: fake_slack.home_view("U0MENTOR1")), ensure_ascii=False)
     assert "Amara Okafor: Thu 26 Nov, wellbeing 4 · Good" in home
+
+
+def test_a_mentee_quicker_than_the_tick_records_the_prompt_still_gets_their_answer_saved(
+    deps: Deps, fake_slack: FakeSlack, slack: SlackRequestSender, clock: Clock
+) -> None:
+    # Slack shows the prompt before the tick has its reply, so the row is still "claimed" when
+    # the mentee clicks: the answer must count and the prompt must still turn into the thank-you.
+    make_pair(deps, "U0MENTOR1", "U0MENTEE1", started_at=START)
+    clock.now = KOLKATA_DUE
+    fake_slack.hold_replies("chat.postMessage")
+    tick = threading.Thread(target=run_due, args=(deps, KOLKATA_DUE))
+    tick.start()
+    try:
+        message = wait_until(lambda: prompts_to(fake_slack, "U0MENTEE1"), "the prompt shown")[0]
+        (row,) = checkins(deps)
+        assert (row.status, row.ts) == ("claimed", None)
+        status, _, _ = slack.block_action(
+            "U0MENTEE1", action_id="checkin_wellbeing_2", value=f"{row.id}:2", message=message
+        )
+        assert status == 200
+        wait_until(lambda: "Thank you" in prompts_to(fake_slack, "U0MENTEE1")[0]["text"], "the thank-you")
+    finally:
+        fake_slack.release_replies("chat.postMessage")
+        tick.join(timeout=10)
+    (row,) = checkins(deps)
+    assert (row.status, row.channel, row.ts) == ("answered", message["channel"], message["ts"])
+    assert row.sent_at is not None
+    answer = answer_of(deps, row.id)
+    assert answer is not None and answer.wellbeing == 2
+    assert not [e for e in fake_slack.ephemerals if "closed" in str(e)]
+    assert len(prompts_to(fake_slack, "U0MENTEE1")) == 1

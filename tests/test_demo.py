@@ -1,8 +1,9 @@
 """The whole `mentorbot demo`, as `make demo` runs it: every chapter in order, offline."""
 
+import traceback
 from pathlib import Path
 
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from bot.cli import cli
 
@@ -10,7 +11,7 @@ from bot.cli import cli
 def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> None:
     out = tmp_path / "demo-output"
     result = CliRunner().invoke(cli, ["demo", "--out-dir", str(out)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 0, _failure(result)
     transcript = result.stdout
     for heading in (
         "/mentorship help, as the coordinator",
@@ -24,3 +25,10 @@ def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> Non
     assert "Prompts sent: 6" in transcript
     assert (out / "digest-trend.png").read_bytes().startswith(b"\x89PNG")
     assert "Traceback" not in result.output
+
+
+def _failure(result: Result) -> str:
+    """The transcript's tail and the exception that ended it: CI shows only so much of a long message."""
+    error = result.exc_info
+    trace = "".join(traceback.format_exception(*error)) if error else ""
+    return result.output[-2000:] + "\n" + trace

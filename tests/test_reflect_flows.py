@@ -372,3 +372,23 @@ def test_private_notes_are_shown_to_their_author_only(
     typo = json.loads(slack.command("/reflect", "nots", user_id=MENTOR).body)["text"]
     assert "`/reflect notes`" in typo
     assert len(fake_slack.calls_to("views.open")) == 1  # only the modal log_session opened
+
+
+def test_a_confirm_pressed_before_the_sender_recorded_the_dm_still_updates_it(
+    slack: SlackRequestSender, fake_slack: FakeSlack, deps: Deps, pair: int
+) -> None:
+    # The mentee sees the DM the moment Slack stores it; the bot learns its ts only from the reply.
+    fake_slack.hold_replies("chat.postMessage")
+    try:
+        view = open_modal(slack, fake_slack, MENTOR)
+        submit(slack, MENTOR, view, answers=SESSION)
+        message = dm(fake_slack, MENTEE)
+        assert only_session(deps).notice_ts is None
+        press(slack, MENTEE, message, "Confirm")
+        wait_until(lambda: "You confirmed" in str(fake_slack.messages(MENTEE)[0]["blocks"]), "the DM updated")
+    finally:
+        fake_slack.release_replies("chat.postMessage")
+    row = only_session(deps)
+    wait_until(lambda: only_session(deps).notice_ts == message["ts"], "the DM recorded")
+    assert status_of(deps, row.id) == "confirmed"
+    assert len(fake_slack.messages(MENTEE)) == 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, and_, bindparam, func, or_, select, update
+from sqlalchemy import Table, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,8 @@ ANSWERS = cast(Table, CheckinAnswer.__table__)
 DELIVERED = ("sent", "answered", "expired")
 RETRYABLE = ("failed", "deferred")
 OPEN = ("sent", "answered")
+# A mentee can press a prompt's button before the tick has recorded that its send succeeded.
+ANSWERABLE = ("claimed", *OPEN)
 
 
 @dataclass(frozen=True)
@@ -147,9 +149,14 @@ def record_outcomes(session: Session, *, token: str, outcomes: Sequence[dict[str
         .where(
             Checkin.id == bindparam("b_id"),
             Checkin.claimed_by == bindparam("b_token"),
-            Checkin.status == "claimed",
+            # Literal comparisons, not in_(): expanding parameters cannot go through executemany.
+            or_(Checkin.status == "claimed", Checkin.status == "answered"),
         )
-        .values({name: bindparam(f"b_{name}") for name in _OUTCOME_COLUMNS})
+        .values(
+            {name: bindparam(f"b_{name}") for name in _OUTCOME_COLUMNS}
+            # An answer that beat the record (see ANSWERABLE) keeps its status; the rest is recorded.
+            | {"status": case((Checkin.status == "answered", "answered"), else_=bindparam("b_status"))}
+        )
     )
     params = [
         {"b_id": o["id"], "b_token": token, **{f"b_{name}": o[name] for name in _OUTCOME_COLUMNS}}

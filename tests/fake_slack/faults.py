@@ -11,6 +11,11 @@ from tests.fake_slack.models import Fault
 ANY = "*"
 
 
+def reply_hold(method: str) -> str:
+    """The hold name that parks `method`'s reply after the call has taken effect."""
+    return f"reply:{method}"
+
+
 @dataclass
 class _Injection:
     method: str

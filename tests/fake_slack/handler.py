@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from tests.fake_slack.api import HANDLERS, ValidationError, deliver_response, receive_upload
-from tests.fake_slack.faults import Faults
+from tests.fake_slack.faults import Faults, reply_hold
 from tests.fake_slack.models import ApiError, Call, Fault
 from tests.fake_slack.store import Store
 
@@ -98,6 +98,8 @@ class Dispatcher:
         body, invalid = self._invoke(method, args, token)
         status = 500 if body.get("error") == "fatal_error" else 200
         self.store.record(Call(method, args, token, status, body, at), invalid=invalid)
+        if self.faults.wait_if_held(reply_hold(method), wildcard=False):
+            return _fault_reply(_DROPPED)
         return _json_reply(status, body)
 
     def _pre_call_fault(self, method: str, wildcard: bool) -> Fault | None:

@@ -10,7 +10,7 @@ from datetime import datetime
 from types import TracebackType
 from typing import Any
 
-from tests.fake_slack.faults import ANY, Faults, make_fault
+from tests.fake_slack.faults import ANY, Faults, make_fault, reply_hold
 from tests.fake_slack.handler import Dispatcher, FakeSlackServer
 from tests.fake_slack.models import Call, FakeUser
 from tests.fake_slack.store import Store, dm_channel_id
@@ -259,6 +259,13 @@ class FakeSlack:
     def hold(self, method: str = ANY) -> None:
         """Park calls to `method` before they take effect until release()."""
         self._faults.hold(method)
+
+    def hold_replies(self, method: str) -> None:
+        """Apply calls to `method` (users see them) but park the replies until release_replies()."""
+        self._faults.hold(reply_hold(method))
+
+    def release_replies(self, method: str) -> None:
+        self._faults.release(reply_hold(method), False)
 
     def release(self, method: str | None = None, *, drop: bool = False) -> None:
         """Let held calls proceed; drop=True answers them 503 without applying them."""
