@@ -11,7 +11,7 @@ from bot.settings import Settings
 from bot.slack_client import build_web_client
 from storage import migrate
 from storage.crypto import Keys, install_keys, resolve_secret
-from storage.engine import make_engine, make_read_sessions, make_sessions
+from storage.engine import make_engine, make_lookup_engine, make_read_sessions, make_sessions
 from storage.repositories.programs import ProgramSpec, sync_programs
 
 
@@ -41,6 +41,7 @@ def bootstrap(
         engine=engine,
         sessions=sessions,
         read_sessions=make_read_sessions(engine),
+        lookups=make_lookup_engine(engine),
         client=client if client is not None else build_web_client(settings),
         keys=keys,
     )

@@ -23,6 +23,7 @@ class Deps:
     engine: Engine
     sessions: sessionmaker[Session]
     read_sessions: sessionmaker[Session]  # for units of work that never write
+    lookups: Engine  # single-statement reads outside any transaction (see make_lookup_engine)
     client: WebClient
     keys: Keys
     clock: Callable[[], datetime] = field(default=utcnow)

@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
+from bot.deps import Deps
 from bot.programs import ProgramsConfig
 from storage.repositories.pairs import pair_roles_of
 
@@ -51,7 +53,17 @@ def operator_roles(programs: ProgramsConfig) -> UserRoles:
     )
 
 
-def roles_of(session: Session, *, programs: ProgramsConfig, user_id: str) -> UserRoles:
+def roles_now(deps: Deps, *, user_id: str) -> UserRoles:
+    """roles_of on a bare connection, for acks that need nothing else from the database.
+
+    One SELECT is its own consistent snapshot, so the session and its transaction (more than half
+    the cost of a `/mentorship help` ack) are not needed.
+    """
+    with deps.lookups.connect() as connection:
+        return roles_of(connection, programs=deps.programs, user_id=user_id)
+
+
+def roles_of(session: Session | Connection, *, programs: ProgramsConfig, user_id: str) -> UserRoles:
     """The user's roles in every program of the current programs.yml."""
     found: dict[str, set[Role]] = {}
     for program in programs.by_coordinator(user_id):

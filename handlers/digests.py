@@ -16,7 +16,7 @@ from bot.authz import Action, authorize
 from bot.deps import Deps
 from bot.digests import preview
 from bot.programs import Program
-from bot.roles import roles_of
+from bot.roles import roles_now, roles_of
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 log = logging.getLogger("mentorbot.handlers.digests")
@@ -59,8 +59,7 @@ def _digest(ctx: CommandContext) -> None:
     if isinstance(chosen, str):
         ctx.ack(**ephemeral(chosen))
         return
-    with ctx.deps.sessions.begin() as session:
-        roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
+    roles = roles_now(ctx.deps, user_id=ctx.user_id)
     decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=chosen.id)
     if not decision.allowed:
         ctx.ack(**ephemeral(decision.message))

@@ -11,16 +11,14 @@ from bot.deps import Deps
 from bot.help_text import help_text
 from bot.mentorship_commands import PairPlan, Problem, plan_pair, show, split_command
 from bot.pairing import PairingOutcome, pair_people, send_messages, unpair_people
-from bot.roles import roles_of
+from bot.roles import roles_now
 from bot.status import status_text
 from handlers import concerns, digests
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 
 def _help(ctx: CommandContext) -> None:
-    with ctx.deps.read_sessions.begin() as session:
-        roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
-    ctx.ack(**ephemeral(help_text(roles)))
+    ctx.ack(**ephemeral(help_text(roles_now(ctx.deps, user_id=ctx.user_id))))
 
 
 def _status(ctx: CommandContext) -> None:
@@ -30,8 +28,7 @@ def _status(ctx: CommandContext) -> None:
 
 
 def _plan(ctx: CommandContext, verb: str) -> PairPlan | Problem:
-    with ctx.deps.read_sessions.begin() as session:
-        roles = roles_of(session, programs=ctx.deps.programs, user_id=ctx.user_id)
+    roles = roles_now(ctx.deps, user_id=ctx.user_id)
     return plan_pair(verb, ctx.args, roles=roles, programs=ctx.deps.programs)
 
 

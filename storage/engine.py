@@ -51,7 +51,23 @@ def _tune_sqlite(engine: Engine) -> None:
         # Read-only units of work (see make_read_sessions) begin DEFERRED: in WAL mode they
         # never wait for the write lock.
         mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
-        connection.exec_driver_sql(f"BEGIN {mode}")
+        if mode != LOOKUP:
+            connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+LOOKUP = "none"  # sqlite_begin value of make_lookup_engine: no BEGIN at all
+
+
+def make_lookup_engine(engine: Engine) -> Engine:
+    """The engine for one-statement reads on an ack's hot path, such as a user's roles.
+
+    A single SELECT is a consistent snapshot by itself, so no transaction is opened around it:
+    on SQLite no BEGIN (which would also queue behind writers), on PostgreSQL autocommit.
+    Use it only with `with lookups.connect() as connection:` and one statement.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine.execution_options(sqlite_begin=LOOKUP)
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_sessions(engine: Engine) -> sessionmaker[Session]:

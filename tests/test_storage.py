@@ -3,12 +3,14 @@ from datetime import UTC, datetime
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 
 from bot.deps import Deps
+from bot.roles import Role, UserRoles, roles_now
 from storage import migrate
-from storage.models import Base, Person
+from storage.models import Base, Pair, Person
 from storage.repositories.people import upsert_person
+from tests.factories import make_pair
 
 
 def test_migrations_match_the_models(deps: Deps) -> None:
@@ -75,3 +77,17 @@ def test_free_text_is_not_plaintext_in_the_database(deps: Deps) -> None:
     assert secret_text not in stored
     with deps.sessions.begin() as session:
         assert session.scalars(select(Concern.text)).one() == secret_text
+
+
+def test_a_roles_lookup_neither_waits_for_a_writer_nor_sees_its_uncommitted_rows(deps: Deps) -> None:
+    # The ack of every slash command reads roles; a long write elsewhere must not hold it up.
+    make_pair(deps, "U0MENTOR1", "U0MENTEE1")
+    found: list[UserRoles] = []
+    with deps.sessions.begin() as writer:
+        writer.execute(update(Pair).values(ended_at=datetime.now(UTC)))
+        reader = threading.Thread(target=lambda: found.append(roles_now(deps, user_id="U0MENTEE1")))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "the lookup waited for the writer's lock"
+    assert found[0].all_roles == {Role.MENTEE}
+    assert roles_now(deps, user_id="U0MENTEE1").all_roles == frozenset()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import bindparam, func, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from storage.models import Pair
@@ -29,7 +29,7 @@ _ROLES_QUERY = select(Pair.program_id, Pair.mentor_id == bindparam("user_id")).w
 )
 
 
-def pair_roles_of(session: Session, *, user_id: str) -> list[tuple[str, bool]]:
+def pair_roles_of(session: Session | Connection, *, user_id: str) -> list[tuple[str, bool]]:
     """(program id, is mentor) for each active pair the user is in."""
     return [(row[0], bool(row[1])) for row in session.execute(_ROLES_QUERY, {"user_id": user_id})]
 
