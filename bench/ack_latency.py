@@ -1,7 +1,9 @@
 """Ack latency of `mentorbot run --http` against a bare default-settings Bolt app on the same server stack.
 
-Both run as separate processes behind waitress; signed `/mentorship help` requests are sent one at a
-time and then from 16 concurrent clients over keep-alive connections.
+Both run as separate processes behind granian (BENCH_WORKERS worker processes, default 1, with
+BENCH_THREADS request threads each, default 2), pinned to core 0; the load generator runs on core 1.
+Signed `/mentorship help` requests are sent one at a time and then from 16 concurrent clients over
+keep-alive connections.
 
 Last line: `ack p50 X ms p99 Y ms (c=1), p99 Z ms (c=16); bare Bolt p50 V ms p99 W ms; ratio R`
 (R = mentorbot p99 / bare p99 at c=1).
@@ -124,7 +126,7 @@ def start_mentorbot(port: int, api_url: str, workdir: Path) -> subprocess.Popen[
         MENTORBOT_LOG_LEVEL="WARNING",
     )
     env.pop("SLACK_APP_TOKEN", None)
-    threads = os.environ.get("BENCH_THREADS", "8")
+    threads, workers = os.environ.get("BENCH_THREADS", "2"), os.environ.get("BENCH_WORKERS", "1")
     cmd = [
         str(BIN / "mentorbot"),
         "run",
@@ -135,6 +137,8 @@ def start_mentorbot(port: int, api_url: str, workdir: Path) -> subprocess.Popen[
         str(port),
         "--threads",
         threads,
+        "--workers",
+        workers,
     ]
     return subprocess.Popen(
         cmd,
@@ -157,8 +161,10 @@ def main() -> None:
         ours_port, bare_port = free_port(), free_port()
         ours = start_mentorbot(ours_port, fake.url, Path(tmp))
         bare = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port), SECRET, fake.url],
+            [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port), SECRET, fake.url]
+            + [os.environ.get("BENCH_WORKERS", "1"), os.environ.get("BENCH_THREADS", "2")],
             cwd=ROOT,
+            env=dict(os.environ, PYTHONPATH=str(ROOT)),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
             preexec_fn=lambda: pin_to(0),

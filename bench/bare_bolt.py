@@ -1,23 +1,30 @@
-"""Baseline for bench/ack_latency.py: hello-world Bolt with Bolt's defaults, on the same server stack."""
+"""Baseline for bench/ack_latency.py: hello-world Bolt with Bolt's defaults, on the same server stack.
+
+Run as `python bench/bare_bolt.py PORT SECRET API_URL WORKERS THREADS`; granian imports `create`
+in each worker, which reads its arguments back from the environment.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import TYPE_CHECKING
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
-from waitress import serve
+from sqlalchemy import create_engine
 
-from bot.http_server import make_wsgi_app
+if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIApplication
 
 
-def main() -> None:
-    port, secret, api_url = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+def create() -> WSGIApplication:
+    from bot.http_server import make_wsgi_app
+
     app = App(
-        client=WebClient(token="xoxb-bench", base_url=api_url),
-        signing_secret=secret,
+        client=WebClient(token="xoxb-bench", base_url=os.environ["BARE_API_URL"]),
+        signing_secret=os.environ["BARE_SECRET"],
         token_verification_enabled=False,
-        process_before_response=len(sys.argv) > 4 and sys.argv[4] == "fast",
     )
 
     @app.command("/mentorship")
@@ -25,15 +32,32 @@ def main() -> None:
         ack("ok")
 
     # The healthz route needs an engine; the baseline never calls it.
-    from sqlalchemy import create_engine
+    return make_wsgi_app(app, engine=create_engine("sqlite://"))
 
-    serve(
-        make_wsgi_app(app, engine=create_engine("sqlite://")),
-        host="127.0.0.1",
-        port=port,
-        threads=16,
-        _quiet=True,
-    )
+
+def main() -> None:
+    import multiprocessing
+
+    from granian.constants import HTTPModes, Interfaces, RuntimeModes
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    port, secret, api_url, workers, threads = sys.argv[1:6]
+    os.environ.update(BARE_SECRET=secret, BARE_API_URL=api_url)
+    multiprocessing.set_start_method("spawn", force=True)
+    Server(
+        "bench.bare_bolt:create",
+        factory=True,
+        interface=Interfaces.WSGI,
+        address="127.0.0.1",
+        port=int(port),
+        workers=int(workers),
+        blocking_threads=int(threads),
+        runtime_mode=RuntimeModes.st,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels.warning,
+    ).serve()
 
 
 if __name__ == "__main__":

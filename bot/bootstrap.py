@@ -16,10 +16,15 @@ from storage.repositories.programs import ProgramSpec, sync_programs
 
 
 def bootstrap(
-    settings: Settings, *, client: WebClient | None = None, programs: ProgramsConfig | None = None
+    settings: Settings,
+    *,
+    client: WebClient | None = None,
+    programs: ProgramsConfig | None = None,
+    prepare_database: bool = True,
 ) -> Deps:
     """Load and validate everything, migrate the schema and sync programs.yml into the database.
 
+    HTTP worker processes pass prepare_database=False: the process that started them already did it.
     Raises ConfigError, SettingsError or SecretKeyError with operator-readable lines.
     """
     config = programs if programs is not None else load_programs(settings.programs_file)
@@ -30,11 +35,12 @@ def bootstrap(
     keys = Keys.from_secret(secret)
     install_keys(keys)
     engine = make_engine(settings.database_url)
-    migrate.upgrade(engine)
     sessions = make_sessions(engine)
-    with sessions.begin() as session:
-        specs = [ProgramSpec(id=p.id, name=p.name, timezone=p.timezone) for p in config.programs]
-        sync_programs(session, specs=specs, now=utcnow())
+    if prepare_database:
+        migrate.upgrade(engine)
+        with sessions.begin() as session:
+            specs = [ProgramSpec(id=p.id, name=p.name, timezone=p.timezone) for p in config.programs]
+            sync_programs(session, specs=specs, now=utcnow())
     return Deps(
         settings=settings,
         programs=config,

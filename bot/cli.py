@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import sys
 from collections.abc import Iterator
@@ -9,7 +10,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import FrameType
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -18,6 +19,12 @@ from bot.logging_setup import configure_logging
 from bot.programs import ConfigError, load_programs, summarize
 from bot.settings import Settings, SettingsError, get_settings
 from storage.crypto import SecretKeyError
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+# Requests are CPU-bound Python: a process per core (GIL), beyond four the database is the limit.
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
 
 cli = typer.Typer(help="mentorbot: mentorship programs in Slack.", no_args_is_help=True, add_completion=False)
 roster = typer.Typer(help="Manage mentor–mentee pairs in bulk.", no_args_is_help=True)
@@ -68,11 +75,14 @@ def run(
     port: Annotated[int, typer.Option(help="HTTP port")] = 3000,
     host: Annotated[str, typer.Option(help="HTTP bind address")] = "0.0.0.0",
     tick_seconds: Annotated[int, typer.Option(help="how often scheduled work runs")] = 60,
-    threads: Annotated[int, typer.Option(help="HTTP worker threads")] = 8,
+    workers: Annotated[
+        int, typer.Option(min=1, help="HTTP worker processes (default: one per CPU, at most 4)")
+    ] = DEFAULT_WORKERS,
+    threads: Annotated[int, typer.Option(min=1, help="request threads per HTTP worker")] = 2,
 ) -> None:
     """Start the bot: Socket Mode when SLACK_APP_TOKEN is set (unless --http), else HTTP."""
     from bot.app import build_app
-    from bot.http_server import make_server, serve
+    from bot.http_server import serve_http
     from bot.scheduler import start_scheduler
 
     with operator_errors():
@@ -80,34 +90,39 @@ def run(
         settings.require_for_run(http=http)
         settings, deps = settings_and_deps()
     check_token(deps)
-    app = build_app(deps)
-    scheduler = start_scheduler(deps, seconds=tick_seconds)
     signal.signal(signal.SIGTERM, _raise_system_exit)
-
-    def stop() -> None:
+    socket_mode = settings.socket_mode and not http
+    app = build_app(deps) if socket_mode else None
+    scheduler = start_scheduler(deps, seconds=tick_seconds)
+    exit_code: int | str | None = 0
+    try:
+        if app is not None:
+            _serve_socket_mode(app, settings)
+        else:
+            typer.echo(f"mentorbot: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
+            serve_http(host=host, port=port, workers=workers, threads=threads)
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exc:  # our SIGTERM handler (0), or granian giving up on a crashed worker (1)
+        exit_code = exc.code
+    finally:
         scheduler.shutdown(wait=True)
         deps.engine.dispose()
         typer.echo("mentorbot stopped", err=True)
+    if exit_code:
+        raise typer.Exit(exit_code if isinstance(exit_code, int) else 1)
 
-    if settings.socket_mode and not http:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        assert settings.slack_app_token is not None
-        handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
-        typer.echo("mentorbot: Socket Mode", err=True)
-        try:
-            handler.start()  # type: ignore[no-untyped-call]
-        except (SystemExit, KeyboardInterrupt):
-            pass
-        finally:
-            handler.close()  # type: ignore[no-untyped-call]
-            stop()
-        return
-    server = make_server(app, engine=deps.engine, host=host, port=port, threads=threads)
-    typer.echo(
-        f"mentorbot: HTTP on {host}:{server.effective_port} (POST /slack/events, GET /healthz)", err=True
-    )
-    serve(server, on_stop=stop)
+def _serve_socket_mode(app: App, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    typer.echo("mentorbot: Socket Mode", err=True)
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
 
 
 def check_token(deps: Deps) -> None:
@@ -118,6 +133,12 @@ def check_token(deps: Deps) -> None:
     except SlackApiError as exc:
         raise fail(
             f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error', 'unknown error')})"
+        ) from None
+    except OSError as exc:  # URLError included: DNS, refused, TLS, proxy
+        reason = getattr(exc, "reason", exc)
+        raise fail(
+            f"SLACK_API_URL: cannot reach {deps.settings.slack_api_url} ({reason}); "
+            "check the URL, the proxy (HTTPS_PROXY) and the firewall"
         ) from None
 
 

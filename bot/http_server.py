@@ -1,11 +1,12 @@
-"""HTTP mode: Bolt behind waitress, with /healthz and a guard for malformed signature headers."""
+"""HTTP mode: Bolt behind granian (waitress in-process for tests), /healthz, a malformed-signature guard."""
 
 from __future__ import annotations
 
 import json
 import logging
+import multiprocessing
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from slack_bolt import App
@@ -58,24 +59,41 @@ def _healthz(engine: Engine, start_response: StartResponse) -> Iterable[bytes]:
     return _reply(start_response, "200 OK", {"ok": True, "database": "ok"})
 
 
-def make_server(
-    app: App, *, engine: Engine, host: str = "0.0.0.0", port: int = 3000, threads: int = 16
-) -> Any:
-    """A waitress server (multi-threaded, production-grade, pure Python) serving the app."""
+WSGI_FACTORY = "bot.wsgi:create_wsgi_app"
+
+
+def serve_http(*, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve the app with granian until SIGTERM/SIGINT; returns once every worker has stopped.
+
+    Each worker process builds the app from the environment (bot.wsgi). Workers are spawned, not
+    forked: this process already holds database connections and the scheduler's threads.
+    """
+    from granian.constants import HTTPModes, Interfaces, RuntimeModes
+    from granian.log import LogLevels
+    from granian.server import Server
+
+    multiprocessing.set_start_method("spawn", force=True)
+    Server(
+        WSGI_FACTORY,
+        factory=True,
+        interface=Interfaces.WSGI,
+        address=host,
+        port=port,
+        workers=workers,
+        blocking_threads=threads,
+        runtime_mode=RuntimeModes.st,
+        http=HTTPModes.http1,
+        websockets=False,
+        log_level=LogLevels.warning,
+        log_access=False,
+    ).serve()
+
+
+def make_server(app: App, *, engine: Engine, host: str = "127.0.0.1", port: int = 0, threads: int = 8) -> Any:
+    """An in-process waitress server, for tests and the demo, which share objects with the app."""
     return create_server(
         make_wsgi_app(app, engine=engine), host=host, port=port, threads=threads, ident="mentorbot"
     )
-
-
-def serve(server: Any, *, on_stop: Callable[[], None]) -> None:
-    """Serve until SIGTERM/SIGINT (raised as SystemExit/KeyboardInterrupt), then clean up once."""
-    try:
-        server.run()
-    except (SystemExit, KeyboardInterrupt):
-        pass
-    finally:
-        server.close()
-        on_stop()
 
 
 class BackgroundServer:

@@ -109,3 +109,26 @@ def test_run_without_tokens_names_the_variables(tmp_path: Path) -> None:
     assert "SLACK_BOT_TOKEN: required" in result.stderr
     assert "SLACK_SIGNING_SECRET: required in HTTP mode" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_run_with_slack_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MENTORBOT_", "DATABASE_URL"))}
+    env.update(
+        SLACK_BOT_TOKEN="xoxb-test-token",
+        SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=f"http://127.0.0.1:{_free_port()}/api/",  # nothing listens there
+        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
+        MENTORBOT_PROGRAMS=str(PROGRAMS_FILE),
+        MENTORBOT_SECRET_KEY=SECRET_KEY,
+    )
+    result = subprocess.run(
+        [str(BIN / "mentorbot"), "run", "--http"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "SLACK_API_URL: cannot reach http://127.0.0.1:" in result.stderr
+    assert "Traceback" not in result.stderr
