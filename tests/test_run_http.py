@@ -44,7 +44,7 @@ def running_bot(
     database_url: str, fake_slack: FakeSlack, tmp_path: Path
 ) -> Iterator[tuple[int, subprocess.Popen[str]]]:
     port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MENTORBOT_", "DATABASE_URL"))}
+    env = _clean_env()
     env.update(
         SLACK_BOT_TOKEN="xoxb-test-token",
         SLACK_SIGNING_SECRET=SIGNING_SECRET,
@@ -95,9 +95,13 @@ def test_run_http_serves_health_commands_and_rejects_bad_signatures(
     assert "U0COORD1" not in stderr  # no request bodies in the log, even at DEBUG
 
 
-def test_run_without_tokens_names_the_variables(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MENTORBOT_", "DATABASE_URL"))}
-    result = subprocess.run(
+def _clean_env() -> dict[str, str]:
+    """This environment without any of the bot's own variables."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MENTORBOT_", "DATABASE_URL"))}
+
+
+def _run_until_it_gives_up(tmp_path: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
         [str(BIN / "mentorbot"), "run", "--http"],
         env=env,
         cwd=tmp_path,
@@ -105,6 +109,10 @@ def test_run_without_tokens_names_the_variables(tmp_path: Path) -> None:
         text=True,
         timeout=60,
     )
+
+
+def test_run_without_tokens_names_the_variables(tmp_path: Path) -> None:
+    result = _run_until_it_gives_up(tmp_path, _clean_env())
     assert result.returncode == 1
     assert "SLACK_BOT_TOKEN: required" in result.stderr
     assert "SLACK_SIGNING_SECRET: required in HTTP mode" in result.stderr
@@ -112,23 +120,15 @@ def test_run_without_tokens_names_the_variables(tmp_path: Path) -> None:
 
 
 def test_run_with_slack_unreachable_says_so_in_one_line(tmp_path: Path) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "MENTORBOT_", "DATABASE_URL"))}
-    env.update(
-        SLACK_BOT_TOKEN="xoxb-test-token",
-        SLACK_SIGNING_SECRET=SIGNING_SECRET,
-        SLACK_API_URL=f"http://127.0.0.1:{_free_port()}/api/",  # nothing listens there
-        DATABASE_URL=f"sqlite:///{tmp_path / 'bot.db'}",
-        MENTORBOT_PROGRAMS=str(PROGRAMS_FILE),
-        MENTORBOT_SECRET_KEY=SECRET_KEY,
-    )
-    result = subprocess.run(
-        [str(BIN / "mentorbot"), "run", "--http"],
-        env=env,
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    env = _clean_env() | {
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": f"http://127.0.0.1:{_free_port()}/api/",  # nothing listens there
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "MENTORBOT_PROGRAMS": str(PROGRAMS_FILE),
+        "MENTORBOT_SECRET_KEY": SECRET_KEY,
+    }
+    result = _run_until_it_gives_up(tmp_path, env)
     assert result.returncode == 1
     assert "SLACK_API_URL: cannot reach http://127.0.0.1:" in result.stderr
     assert "Traceback" not in result.stderr
