@@ -9,7 +9,16 @@ import sys
 # These libraries log whole request and response bodies: at DEBUG (slash-command text, modal
 # submissions, chat.postMessage text) and even at INFO (Bolt's "Invalid request signature
 # detected (..., body: ...)"). Their DEBUG output is dropped and the rest cut to its first clause.
-CHATTY_LIBRARIES = ("slack_bolt", "slack_sdk", "urllib3", "waitress", "apscheduler", "sqlalchemy")
+CHATTY_LIBRARIES = (
+    "slack_bolt",
+    "slack_sdk",
+    "urllib3",
+    "waitress",
+    "granian",
+    "_granian",
+    "apscheduler",
+    "sqlalchemy",
+)
 _DETAIL = re.compile(r"\s*[(:{\[].*", re.DOTALL)
 
 
