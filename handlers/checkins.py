@@ -95,7 +95,7 @@ def _pause_or_resume(deps: Deps, *, user_id: str, words: list[str]) -> str:
 def _open_or_next(deps: Deps, *, user_id: str) -> str:
     """The ack text for a bare /checkin: the modal opens after the ack when a check-in is open."""
     now = deps.clock()
-    with deps.sessions.begin() as session:
+    with deps.read_sessions.begin() as session:
         require(roles_of(session, programs=deps.programs, user_id=user_id), Action.CHECKIN_OPEN)
         if repo.open_checkins(session, mentee_id=user_id, now=now):
             return "Opening your check-in…"
@@ -108,7 +108,7 @@ def _command_open(deps: Deps) -> Any:
         if command.get("text", "").strip():
             return
         user_id, now = command["user_id"], deps.clock()
-        with deps.sessions.begin() as session:
+        with deps.read_sessions.begin() as session:
             current = repo.open_checkins(session, mentee_id=user_id, now=now)
         if current:
             _show_modal(

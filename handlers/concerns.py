@@ -65,7 +65,7 @@ def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
     if kind == "help":
         ack(**ephemeral(USAGE))
         return
-    with deps.sessions.begin() as session:
+    with deps.read_sessions.begin() as session:
         if kind == "status":
             # Malformed, wrong and unknown keys all take the same lookup and get the same answer.
             found = concerns.find_by_key(session, deps=deps, typed=rest) is not None
@@ -88,7 +88,7 @@ def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
 def _command_lazy(deps: Deps, command: dict[str, str], client: WebClient) -> None:
     kind, rest = _parse(command.get("text", ""))
     if kind == "status":
-        with deps.sessions.begin() as session:
+        with deps.read_sessions.begin() as session:
             concern = concerns.find_by_key(session, deps=deps, typed=rest)
             view = status_view(concern, concerns.thread(session, concern_id=concern.id)) if concern else None
     elif kind == "raise":
@@ -100,7 +100,7 @@ def _command_lazy(deps: Deps, command: dict[str, str], client: WebClient) -> Non
 
 
 def _raise_form(deps: Deps, user_id: str, *, prefill: str) -> dict[str, Any] | None:
-    with deps.sessions.begin() as session:
+    with deps.read_sessions.begin() as session:
         programs = concerns.sender_programs(deps, roles_of(session, programs=deps.programs, user_id=user_id))
         if (
             not programs
@@ -229,7 +229,7 @@ def _close_by_sender(deps: Deps, body: Body, client: WebClient) -> None:
 
 def _list(ctx: CommandContext) -> None:
     deps = ctx.deps
-    with deps.sessions.begin() as session:
+    with deps.read_sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id=ctx.user_id)
         program = concerns.coordinated_program(deps, roles, ctx.args)
         text, blocks = _listing(deps, session, program.id)

@@ -16,7 +16,7 @@ from bot.authz import Action, authorize
 from bot.deps import Deps
 from bot.digests import preview
 from bot.programs import Program
-from bot.roles import roles_now, roles_of
+from bot.roles import roles_now
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 log = logging.getLogger("mentorbot.handlers.digests")
@@ -95,8 +95,7 @@ def _home_preview(deps: Deps) -> Callable[..., None]:
         user_id = body["user"]["id"]
         program_id = str(body["actions"][0].get("value") or "")
         program = deps.programs.get(program_id)
-        with deps.sessions.begin() as session:
-            roles = roles_of(session, programs=deps.programs, user_id=user_id)
+        roles = roles_now(deps, user_id=user_id)
         decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=program_id)
         if program is None or not decision.allowed:
             text = (

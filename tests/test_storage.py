@@ -1,6 +1,7 @@
 import threading
 from datetime import UTC, datetime
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text, update
@@ -11,6 +12,7 @@ from storage import migrate
 from storage.models import Base, Pair, Person
 from storage.repositories.people import upsert_person
 from tests.factories import make_pair
+from tests.fake_slack import SlackRequestSender
 
 
 def test_migrations_match_the_models(deps: Deps) -> None:
@@ -91,3 +93,31 @@ def test_a_roles_lookup_neither_waits_for_a_writer_nor_sees_its_uncommitted_rows
         assert not reader.is_alive(), "the lookup waited for the writer's lock"
     assert found[0].all_roles == {Role.MENTEE}
     assert roles_now(deps, user_id="U0MENTEE1").all_roles == frozenset()
+
+
+@pytest.mark.parametrize(
+    ("command", "text", "user_id"),
+    [
+        ("/checkin", "", "U0MENTEE1"),
+        ("/concern", "status K7QF-2M9X-PD4C", "U0MENTEE1"),
+        ("/concern", "", "U0MENTEE1"),
+        ("/mentorship", "concerns", "U0COORD1"),
+        ("/mentorship", "help", "U0COORD1"),
+    ],
+)
+def test_read_only_acks_answer_while_a_writer_holds_the_database(
+    deps: Deps, slack: SlackRequestSender, command: str, text: str, user_id: str
+) -> None:
+    # On SQLite a write transaction holds the only write lock, possibly for a whole fan-out batch;
+    # an ack that only reads must not queue behind it for Slack's three seconds.
+    make_pair(deps, "U0MENTOR1", "U0MENTEE1")
+    answers: list[int] = []
+    with deps.sessions.begin() as writer:
+        writer.execute(update(Pair).values(focus="held"))
+        sender = threading.Thread(
+            target=lambda: answers.append(slack.command(command, text, user_id=user_id)[0])
+        )
+        sender.start()
+        sender.join(timeout=5)
+        assert not sender.is_alive(), f"{command} {text} waited for the writer"
+    assert answers == [200]
