@@ -30,7 +30,8 @@ from slack_sdk.signature import SignatureVerifier
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.fake_slack import FakeSlack, FakeUser  # noqa: E402
+from bot.fake_slack.models import FakeUser  # noqa: E402
+from bot.fake_slack.server import FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
 BIN = Path(sys.executable).parent

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 
 def create() -> WSGIApplication:
-    from bot.http_server import make_wsgi_app
+    from bot.app.http_server import make_wsgi_app
 
     app = App(
         client=WebClient(token="xoxb-bench", base_url=os.environ["BARE_API_URL"]),

@@ -41,7 +41,7 @@ from sqlalchemy import Engine, create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import configure_mappers  # noqa: E402
 
-from bot.programs import Program, parse_programs  # noqa: E402
+from bot.kernel.programs import Program, parse_programs  # noqa: E402
 from storage import migrate  # noqa: E402
 from storage.crypto import Keys, install_keys  # noqa: E402
 from storage.engine import make_engine, make_sessions  # noqa: E402
@@ -265,10 +265,10 @@ def generate(url: str) -> float:
 
 def measure(url: str) -> dict[str, Any]:
     """Run in a fresh child: time the digest (cold, then frozen), the chart and the yearly report."""
-    from bot.digest_blocks import render_digest
-    from bot.digest_content import build_digest
-    from bot.digests import chart_png
-    from bot.reports import build_report
+    from bot.digests.blocks import render_digest
+    from bot.digests.content import build_digest
+    from bot.digests.posting import chart_png
+    from bot.reports.outcomes import build_report
 
     install_keys(Keys.from_secret(SECRET))
     engine = make_engine(url)

@@ -39,10 +39,10 @@ sys.path.insert(0, str(ROOT))
 from sqlalchemy import create_engine, insert, select, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from bot.bootstrap import bootstrap  # noqa: E402
-from bot.checkins import run_due  # noqa: E402
-from bot.deps import Deps  # noqa: E402
-from bot.settings import Settings  # noqa: E402
+from bot.app.bootstrap import bootstrap  # noqa: E402
+from bot.checkins.home import run_due  # noqa: E402
+from bot.kernel.deps import Deps  # noqa: E402
+from bot.kernel.settings import Settings  # noqa: E402
 from storage.models import Checkin, Pair, Person  # noqa: E402
 
 TARGET = 300.0
@@ -67,7 +67,8 @@ PROGRAMS = """programs:
 
 
 def serve_fake(conn: Connection, mentees: int) -> None:
-    from tests.fake_slack import FakeSlack, FakeUser
+    from bot.fake_slack.models import FakeUser
+    from bot.fake_slack.server import FakeSlack
 
     fake = FakeSlack(bot_user_id="UBENCHBOT").start()
     for n in range(mentees):

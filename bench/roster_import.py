@@ -2,7 +2,7 @@
 
 A workspace of 50 mentors and N mentees; the CSV names mentors by Slack id and mentees by email (so
 each mentee costs a users.lookupByEmail and each mentor a users.info, as on a first import). Timed:
-reading the file, resolving everyone, validating and committing (`bot.roster.run_import`). The
+reading the file, resolving everyone, validating and committing (`bot.pairs.roster.run_import`). The
 welcome DMs that follow are timed separately, since they are paced by MENTORBOT_SEND_RATE.
 
 Last line: `roster import N rows X s; target 5 s; ratio R` (R = X / 5).
@@ -20,11 +20,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.bootstrap import bootstrap  # noqa: E402
-from bot.pairing import send_messages  # noqa: E402
-from bot.roster import run_import  # noqa: E402
-from bot.settings import Settings  # noqa: E402
-from tests.fake_slack import FakeSlack, FakeUser  # noqa: E402
+from bot.app.bootstrap import bootstrap  # noqa: E402
+from bot.fake_slack.models import FakeUser  # noqa: E402
+from bot.fake_slack.server import FakeSlack  # noqa: E402
+from bot.kernel.settings import Settings  # noqa: E402
+from bot.pairs.pairing import send_messages  # noqa: E402
+from bot.pairs.roster import run_import  # noqa: E402
 
 TARGET_SECONDS = 5.0
 MENTORS = 50

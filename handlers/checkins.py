@@ -12,10 +12,8 @@ from pydantic import ValidationError
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot import checkin_blocks as blocks
-from bot import pauses
-from bot.authz import Action, NotAllowed, authorize, require
-from bot.checkin_answers import (
+from bot.checkins import blocks, pauses
+from bot.checkins.answers import (
     CheckinClosed,
     ModalAnswer,
     after_answer,
@@ -24,10 +22,11 @@ from bot.checkin_answers import (
     record_wellbeing,
     zone_for,
 )
-from bot.checkins import next_checkin_line
-from bot.deps import Deps
-from bot.home import build_home
-from bot.roles import roles_of
+from bot.checkins.home import next_checkin_line
+from bot.home.tab import build_home
+from bot.kernel.authz import Action, NotAllowed, authorize, require
+from bot.kernel.deps import Deps
+from bot.kernel.roles import roles_of
 from handlers.common import ephemeral, pressed_on, safe_lazy
 from storage.repositories import checkins as repo
 

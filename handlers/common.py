@@ -11,8 +11,8 @@ from typing import Any
 from slack_bolt import Ack, Respond
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.logging_setup import log_failure
+from bot.kernel.deps import Deps
+from bot.kernel.logging_setup import log_failure
 
 log = logging.getLogger("mentorbot.handlers")
 

@@ -15,9 +15,8 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot import concerns
-from bot.authz import Action, NotAllowed, require
-from bot.concern_blocks import (
+from bot.concerns import service as concerns
+from bot.concerns.blocks import (
     ACTION_ACKNOWLEDGE,
     ACTION_REPLY,
     ACTION_RESOLVE,
@@ -36,11 +35,12 @@ from bot.concern_blocks import (
     sender_reply_modal,
     status_view,
 )
-from bot.concern_terms import CATEGORIES
-from bot.concerns import ConcernDraft, Responder
-from bot.deps import Deps
-from bot.programs import Program
-from bot.roles import roles_of
+from bot.concerns.service import ConcernDraft, Responder
+from bot.concerns.terms import CATEGORIES
+from bot.kernel.authz import Action, NotAllowed, require
+from bot.kernel.deps import Deps
+from bot.kernel.programs import Program
+from bot.kernel.roles import roles_of
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 Body = dict[str, Any]

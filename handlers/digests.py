@@ -12,11 +12,11 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.authz import Action, authorize
-from bot.deps import Deps
-from bot.digests import preview
-from bot.programs import Program
-from bot.roles import roles_now
+from bot.digests.posting import preview
+from bot.kernel.authz import Action, authorize
+from bot.kernel.deps import Deps
+from bot.kernel.programs import Program
+from bot.kernel.roles import roles_now
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 
 log = logging.getLogger("mentorbot.handlers.digests")

@@ -8,9 +8,9 @@ from typing import Any
 
 from slack_bolt import App, BoltResponse
 
-from bot.authz import NotAllowed
-from bot.deps import Deps
-from bot.logging_setup import log_failure
+from bot.kernel.authz import NotAllowed
+from bot.kernel.deps import Deps
+from bot.kernel.logging_setup import log_failure
 from handlers.common import SORRY
 
 log = logging.getLogger("mentorbot.errors")

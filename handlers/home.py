@@ -7,8 +7,8 @@ from typing import Any
 from slack_bolt import App
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.home import build_home
+from bot.home.tab import build_home
+from bot.kernel.deps import Deps
 from handlers.common import safe_lazy
 
 

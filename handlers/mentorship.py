@@ -7,12 +7,12 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
-from bot.deps import Deps
-from bot.help_text import help_text
-from bot.mentorship_commands import PairPlan, Problem, plan_pair, show, split_command
-from bot.pairing import PairingOutcome, pair_people, send_messages, unpair_people
-from bot.roles import roles_now
-from bot.status import status_text
+from bot.home.help_text import help_text
+from bot.home.status import status_text
+from bot.kernel.deps import Deps
+from bot.kernel.roles import roles_now
+from bot.pairs.commands import PairPlan, Problem, plan_pair, show, split_command
+from bot.pairs.pairing import PairingOutcome, pair_people, send_messages, unpair_people
 from handlers import concerns, digests
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
 

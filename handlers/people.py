@@ -6,8 +6,8 @@ from typing import Any
 
 from slack_bolt import App
 
-from bot.deps import Deps
-from bot.people import apply_profile
+from bot.kernel.deps import Deps
+from bot.kernel.people import apply_profile
 from storage.repositories.people import get_person
 
 

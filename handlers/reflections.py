@@ -10,21 +10,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bot.authz import NotAllowed
-from bot.deps import Deps
-from bot.home import build_home
-from bot.mentoring_sessions import (
-    NO_PAIR,
-    FieldRefusal,
-    Submitted,
-    Target,
-    caller_pairs,
-    modal_spec,
-    own_notes_text,
-    submit_reflection,
-)
-from bot.people import ensure_person
-from bot.reflection_blocks import (
+from bot.home.tab import build_home
+from bot.kernel.authz import NotAllowed
+from bot.kernel.deps import Deps
+from bot.kernel.people import ensure_person
+from bot.reflections.blocks import (
     CALLBACK_ID,
     CONFIRM_ACTION,
     DISPUTE_ACTION,
@@ -36,8 +26,18 @@ from bot.reflection_blocks import (
     reflect_modal,
     saved_view,
 )
-from bot.reflection_terms import CONFIRMED, DISPUTED
-from bot.session_notices import answer, refresh_notice, send_pending_notices
+from bot.reflections.notices import answer, refresh_notice, send_pending_notices
+from bot.reflections.reflect import (
+    NO_PAIR,
+    FieldRefusal,
+    Submitted,
+    Target,
+    caller_pairs,
+    modal_spec,
+    own_notes_text,
+    submit_reflection,
+)
+from bot.reflections.terms import CONFIRMED, DISPUTED
 from handlers.common import ephemeral, pressed_on, safe_lazy
 
 USAGE = "Type `/reflect` to log a session, or `/reflect notes` to read your own recent notes."

@@ -15,17 +15,19 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bot.app import build_app
-from bot.bootstrap import bootstrap
-from bot.clock import SettableClock as Clock
-from bot.deps import Deps
-from bot.http_server import BackgroundServer, make_server
-from bot.programs import ProgramsConfig, load_programs
-from bot.settings import Settings
+from bot.app.bolt_app import build_app
+from bot.app.bootstrap import bootstrap
+from bot.app.http_server import BackgroundServer, make_server
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.clock import SettableClock as Clock
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig, load_programs
+from bot.kernel.settings import Settings
 from storage import migrate
 from storage.crypto import Keys, install_keys
 from storage.engine import make_engine
-from tests.fake_slack import FakeSlack, FakeUser, SlackRequestSender
 
 SIGNING_SECRET = "test-signing-secret"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.deps import Deps
+from bot.kernel.deps import Deps
 from storage.repositories.pairs import create_pair
 from storage.repositories.people import upsert_person
 from tests.conftest import USERS

@@ -15,9 +15,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from bot.deps import Deps
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from tests.conftest import USERS
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_concern_support import (
     COORDINATOR,
     button,

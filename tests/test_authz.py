@@ -14,16 +14,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.authz import HINT, POLICY, Action, authorize
-from bot.deps import Deps
-from bot.mentoring_sessions import NO_PAIR
-from bot.mentorship_commands import split_command
-from bot.roles import operator_roles, roles_of
-from bot.roster import roster_import_command
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.authz import HINT, POLICY, Action, authorize
+from bot.kernel.deps import Deps
+from bot.kernel.roles import operator_roles, roles_of
+from bot.pairs.commands import split_command
+from bot.pairs.roster import roster_import_command
+from bot.reflections.reflect import NO_PAIR
 from handlers.mentorship import SUBCOMMANDS
 from storage.models import Pair
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 PROGRAM = "img-2026"
 # Refused cases first: an allowed pair/unpair must not change who is who for the rest.
@@ -207,7 +208,7 @@ def test_the_cli_acts_as_the_operator_through_the_same_guard(deps: Deps, tmp_pat
 def test_help_lists_only_what_each_person_may_do(
     who: str, deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
 ) -> None:
-    from bot.help_text import COMMANDS as HELP_LINES
+    from bot.home.help_text import COMMANDS as HELP_LINES
 
     make_pair(deps, "U0MENTOR1", "U0MENTEE1")
     _, reply, _ = ask(slack, fake_slack, Action.HELP, PEOPLE[who])

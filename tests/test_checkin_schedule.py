@@ -3,10 +3,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import edmondson
-from bot.checkin_schedule import due_instant, first_day, next_period, paused_at, periods_due
-from bot.pauses import PauseError, parse_pause
-from bot.programs import CheckinConfig
+from bot.checkins import edmondson
+from bot.checkins.pauses import PauseError, parse_pause
+from bot.checkins.schedule import due_instant, first_day, next_period, paused_at, periods_due
+from bot.kernel.programs import CheckinConfig
 from tests.test_checkin_support import at
 
 CHICAGO = ZoneInfo("America/Chicago")

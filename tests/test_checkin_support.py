@@ -9,10 +9,10 @@ from typing import Any
 
 from sqlalchemy import select
 
-from bot.deps import Deps
-from bot.programs import parse_programs
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import parse_programs
 from storage.models import Checkin, CheckinAnswer
-from tests.fake_slack import FakeSlack
 
 
 def at(*parts: int) -> datetime:

@@ -4,12 +4,13 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bot.checkins import run_due
-from bot.deps import Deps
+from bot.checkins.home import run_due
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from storage.models import Checkin, Pause
 from tests.conftest import Clock
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_checkin_support import answer_of, at, checkins, prompts_to
 from tests.waiting import wait_until
 

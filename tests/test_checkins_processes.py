@@ -9,10 +9,11 @@ from collections import Counter
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from bot.deps import Deps
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from tests.conftest import PROGRAMS_FILE, SECRET_KEY, SIGNING_SECRET
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, FakeUser
 from tests.test_checkin_support import at, checkins, prompt_posts, prompts_per_channel, prompts_to
 
 START = at(2026, 11, 23, 9, 0)

@@ -1,10 +1,11 @@
 import dataclasses
 from datetime import timedelta
 
-from bot.checkins import run_due
-from bot.deps import Deps
+from bot.checkins.home import run_due
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, FakeUser
 from tests.test_checkin_support import at, checkins, prompts_per_channel
 
 START = at(2026, 11, 23, 9, 0)

@@ -2,17 +2,18 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from bot import pauses
-from bot.checkin_answers import record_wellbeing
-from bot.checkin_sender import prompt_metadata
-from bot.checkin_tick import PROFILE_BUDGET
-from bot.checkins import run_due
-from bot.deps import Deps
+from bot.checkins import pauses
+from bot.checkins.answers import record_wellbeing
+from bot.checkins.home import run_due
+from bot.checkins.tick import PROFILE_BUDGET
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.slack.delivery import prompt_metadata
 from storage.repositories import checkins as repo
 from storage.repositories.pairs import create_pair
 from storage.repositories.people import upsert_person
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, FakeUser
 from tests.test_checkin_support import (
     at,
     checkins,

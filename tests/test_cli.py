@@ -2,7 +2,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import cli
+from bot.app.cli import cli
 
 runner = CliRunner()
 
@@ -49,7 +49,7 @@ def test_check_config_ok_prints_one_line() -> None:
 def test_settings_errors_name_the_variable(monkeypatch: object) -> None:
     import pytest
 
-    from bot.settings import SettingsError, load_settings
+    from bot.kernel.settings import SettingsError, load_settings
 
     mp = pytest.MonkeyPatch()
     mp.setenv("SLACK_BOT_TOKEN", "not-a-token")

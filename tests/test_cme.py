@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import cli
-from bot.cme import cme_command
-from bot.deps import Deps
+from bot.app.cli import cli
+from bot.kernel.deps import Deps
+from bot.reports.cme import cme_command
 from tests.conftest import PROGRAMS_FILE, SECRET_KEY
 from tests.factories import make_pair
 from tests.test_ledger import confirmed

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.competencies import level_line, timelines
-from bot.deps import Deps
-from bot.programs import Program
+from bot.kernel.deps import Deps
+from bot.kernel.programs import Program
+from bot.reflections.competencies import level_line, timelines
 from storage.models import Pair
 from storage.repositories.reflections import (
     add_observations,

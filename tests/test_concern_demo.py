@@ -1,7 +1,7 @@
 from pathlib import Path
 
-from bot.demo import concerns
-from bot.demo.world import open_world
+from bot.app.demo import concerns
+from bot.app.demo.world import open_world
 
 
 def test_the_demo_chapter_shows_a_reply_read_with_the_case_key(tmp_path: Path) -> None:

@@ -7,11 +7,12 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot import concerns
-from bot.deps import Deps
+from bot.concerns import service as concerns
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.validation import validate_view
+from bot.kernel.deps import Deps
 from storage.models import AuditEntry, Concern
-from tests.fake_slack import FakeSlack, SlackRequestSender
-from tests.fake_slack.validation import validate_view
 from tests.test_concern_support import (
     COORDINATOR,
     MENTEE,

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.deps import Deps
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from storage.models import Concern, ConcernMessage
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_concern_support import (
     COORDINATOR,
     MENTEE,

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from bot.case_keys import ALPHABET, LENGTH, hash_case_key, new_case_key, normalize_case_key
+from bot.concerns.case_keys import ALPHABET, LENGTH, hash_case_key, new_case_key, normalize_case_key
 from storage.crypto import Keys
 
 

@@ -9,12 +9,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import concerns
-from bot.concern_quota import remaining_today, take_one
-from bot.deps import Deps
+from bot.concerns import service as concerns
+from bot.concerns.quota import remaining_today, take_one
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from storage.models import Concern, ConcernDayKey, ConcernQuota
 from tests.conftest import BACKEND, Clock
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_concern_support import MENTEE, enrol, filled, open_concern_form, slack_json, submit_concern
 
 

@@ -10,14 +10,15 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot import concerns
-from bot.authz import NotAllowed
-from bot.concern_terms import Route
-from bot.deps import Deps
-from bot.programs import EscalationConfig
+from bot.concerns import service as concerns
+from bot.concerns.terms import Route
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.validation import validate_blocks
+from bot.kernel.authz import NotAllowed
+from bot.kernel.deps import Deps
+from bot.kernel.programs import EscalationConfig
 from storage.models import AuditEntry, Concern
-from tests.fake_slack import FakeSlack, SlackRequestSender
-from tests.fake_slack.validation import validate_blocks
 from tests.test_concern_support import (
     COORDINATOR,
     DIO,

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.deps import Deps
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.validation import validate_view
+from bot.kernel.deps import Deps
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
-from tests.fake_slack.validation import validate_view
 from tests.waiting import wait_until
 
 MENTEE, MENTOR, COORDINATOR, DIO = "U0MENTEE1", "U0MENTOR1", "U0COORD1", "U0DIO"

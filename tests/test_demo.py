@@ -5,7 +5,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner, Result
 
-from bot.cli import cli
+from bot.app.cli import cli
 
 
 def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> None:

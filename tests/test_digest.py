@@ -6,16 +6,16 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import digests
-from bot.deps import Deps
-from bot.digest_blocks import render_digest
-from bot.digest_content import build_digest
-from bot.digest_weeks import due_at, latest_due_week
-from bot.programs import ProgramsConfig, load_programs
-from bot.trend_chart import GAP, SPARKS
+from bot.digests import posting as digests
+from bot.digests.blocks import render_digest
+from bot.digests.content import build_digest
+from bot.digests.trend_chart import GAP, SPARKS
+from bot.digests.weeks import due_at, latest_due_week
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig, load_programs
 from storage.models.digests import DigestPost
 from tests.conftest import PROGRAMS_FILE, Clock
-from tests.fake_slack import FakeSlack
 from tests.test_digest_data import (
     DUE,
     LAST_WEEK,

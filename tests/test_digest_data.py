@@ -12,7 +12,7 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
-from bot.deps import Deps
+from bot.kernel.deps import Deps
 from storage.models import (
     Checkin,
     CheckinAnswer,

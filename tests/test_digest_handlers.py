@@ -1,8 +1,9 @@
 import json
 
-from bot.deps import Deps
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
 from tests.conftest import Clock
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_digest_data import DUE, WEEK, add_people, answer_week, mentee_ids
 
 COORDINATOR = "U0COORD1"

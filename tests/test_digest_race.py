@@ -10,13 +10,13 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import digests
-from bot.bootstrap import bootstrap
-from bot.deps import Deps
-from bot.programs import ProgramsConfig, load_programs
-from bot.settings import Settings
+from bot.app.bootstrap import bootstrap
+from bot.digests import posting as digests
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig, load_programs
+from bot.kernel.settings import Settings
 from tests.conftest import PROGRAMS_FILE, SECRET_KEY
-from tests.fake_slack import FakeSlack
 from tests.test_digest_data import DUE, WEEK, add_people, answer_week, mentee_ids
 
 ON_TIME = DUE.replace(minute=1)
@@ -28,9 +28,9 @@ from datetime import datetime
 import pytest
 import yaml
 
-from bot import digests
-from bot.bootstrap import bootstrap
-from bot.settings import Settings
+from bot.digests import posting as digests
+from bot.app.bootstrap import bootstrap
+from bot.kernel.settings import Settings
 
 settings = Settings(
     _env_file=None, slack_bot_token="xoxb-test-token", slack_signing_secret="s",

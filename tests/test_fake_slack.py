@@ -24,7 +24,9 @@ from slack_sdk.http_retry.builtin_handlers import (
 )
 from slack_sdk.http_retry.builtin_interval_calculators import FixedValueRetryIntervalCalculator
 
-from tests.fake_slack import FakeSlack, FakeUser, SlackRequestSender
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
 
 SIGNING_SECRET = "s3cr3t"
 AMARA = FakeUser(

@@ -7,13 +7,14 @@ from collections.abc import Callable
 from datetime import date, timedelta
 from typing import Any
 
-from bot.deps import Deps
-from bot.home import build_home
-from bot.programs import ProgramsConfig
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.home.tab import build_home
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig
 from storage.models import MentoringSession, Pause
 from tests.conftest import SIGNING_SECRET, Clock
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 
 def open_home(slack: SlackRequestSender, fake: FakeSlack, user_id: str) -> dict[str, Any]:
@@ -152,7 +153,7 @@ def test_a_mentor_with_many_mentees_stays_within_slack_limits(deps: Deps, clock:
 
 
 def test_without_the_check_in_feature_the_schedule_comes_from_config(deps: Deps, clock: Clock) -> None:
-    from bot.status import schedule_lines
+    from bot.home.status import schedule_lines
     from storage.repositories.pairs import active_pairs_of
 
     make_pair(deps, "U0MENTOR1", "U0MENTEE1")

@@ -5,7 +5,7 @@ import urllib.request
 
 import pytest
 
-from tests.fake_slack import SlackRequestSender
+from bot.fake_slack.requests import SlackRequestSender
 
 
 def _get(url: str) -> tuple[int, dict[str, object]]:

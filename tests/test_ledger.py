@@ -7,14 +7,16 @@ from fractions import Fraction
 
 from sqlalchemy import select
 
-from bot.deps import Deps
-from bot.ledger import accrue, ledgers_between, mentor_year, number, year_ledgers
-from bot.programs import CmeConfig, Program
+from bot.fake_slack.models import FakeUser
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import CmeConfig, Program
+from bot.reflections.ledger import accrue, ledgers_between, mentor_year, number, year_ledgers
 from storage.models import MentoringSession, Pair, Person
 from storage.repositories.reflections import LedgerRow, answer_session, create_session
 from tests.conftest import Clock
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, FakeUser, SlackRequestSender
 from tests.test_reflect_flows import dm, open_modal, press, status_of, submit, wait_until
 
 CME = CmeConfig(credits_per_hour=1.0, max_credits_per_year=20.0)

@@ -6,10 +6,10 @@ import pytest
 from pydantic import BaseModel, ValidationError
 from slack_sdk.errors import SlackApiError
 
-from bot.logging_setup import log_failure
-from bot.settings import Settings
-from bot.slack_client import build_web_client
-from tests.fake_slack import FakeSlack
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.logging_setup import log_failure
+from bot.kernel.settings import Settings
+from bot.slack.client import build_web_client
 
 log = logging.getLogger("mentorbot.test")
 SECRET = "the charge nurse mocked my accent"

@@ -7,7 +7,7 @@ from pathlib import Path
 import yaml
 from slack_bolt import App
 
-from bot.deps import Deps
+from bot.kernel.deps import Deps
 
 ROOT = Path(__file__).resolve().parents[1]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
@@ -37,6 +37,8 @@ def _called_methods() -> set[str]:
     called: set[str] = set()
     for folder in ("bot", "handlers", "storage"):
         for path in (ROOT / folder).rglob("*.py"):
+            if "fake_slack" in path.parts:  # the fake serves these methods; it does not call them
+                continue
             for node in ast.walk(ast.parse(path.read_text())):
                 if isinstance(node, ast.Attribute) and re.fullmatch(r"[a-z]+_[a-zA-Z0-9_]+", node.attr):
                     if node.attr.split("_")[0] in {
@@ -65,7 +67,7 @@ def _listened_commands(app: App) -> set[str]:
 
 
 def test_every_manifest_command_has_a_listener_and_vice_versa(deps: Deps) -> None:
-    from bot.app import build_app
+    from bot.app.bolt_app import build_app
 
     declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
     assert declared == {"/checkin", "/concern", "/reflect", "/mentorship"}

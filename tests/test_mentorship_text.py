@@ -8,15 +8,16 @@ import re
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.authz import HINT, Action, authorize
-from bot.deps import Deps
-from bot.mentorship_commands import PairPlan, Problem, plan_pair, split_command, tokenize
-from bot.programs import ProgramsConfig, load_programs
-from bot.roles import Role, UserRoles
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.authz import HINT, Action, authorize
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig, load_programs
+from bot.kernel.roles import Role, UserRoles
+from bot.pairs.commands import PairPlan, Problem, plan_pair, split_command, tokenize
 from handlers.mentorship import SUBCOMMANDS
 from tests.conftest import PROGRAMS_FILE
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 PROGRAMS: ProgramsConfig = load_programs(PROGRAMS_FILE)
 C = frozenset({Role.COORDINATOR})

@@ -12,15 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from bot.demo.world import block_text
-from bot.deps import Deps
-from bot.pairing import pair_people
-from bot.programs import ProgramsConfig
+from bot.app.demo.world import block_text
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig
+from bot.pairs.pairing import pair_people
 from storage.models import AuditEntry, Pair, Person, Program
 from storage.repositories.programs import ProgramSpec, sync_programs
 from tests.conftest import SIGNING_SECRET, Clock
 from tests.factories import add_person, make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 PAIR = "pair <@U0MENTOR1|dr.mendes> <@U0MENTEE1|amara>"
 

@@ -7,13 +7,14 @@ from datetime import timedelta
 
 import pytest
 
-from bot.deps import Deps
-from bot.people import UnknownUser, ensure_known_person, ensure_person, fetch_user_by_email
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.people import UnknownUser, ensure_known_person, ensure_person, fetch_user_by_email
 from storage.models import Person
 from storage.repositories.people import people_by_email
 from tests.conftest import Clock
 from tests.factories import add_person
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 
 def person(deps: Deps, user_id: str) -> Person | None:

@@ -1,6 +1,6 @@
 import pytest
 
-from bot.phi_guard import PATTERNS, find_phi
+from bot.kernel.phi_guard import PATTERNS, find_phi
 
 POSITIVES = [
     ("MRN 1234567", "a medical record number"),

@@ -1,4 +1,4 @@
-"""Tests for bot.programs: the programs.yml contract and its operator-facing error lines."""
+"""Tests for bot.kernel.programs: the programs.yml contract and its operator-facing error lines."""
 
 import textwrap
 from datetime import time
@@ -10,7 +10,7 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from bot.programs import (
+from bot.kernel.programs import (
     ConfigError,
     Program,
     ProgramsConfig,

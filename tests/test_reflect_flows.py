@@ -10,13 +10,14 @@ from typing import Any
 import pytest
 from sqlalchemy import select, text
 
-from bot.competencies import timelines
-from bot.deps import Deps
-from bot.ledger import mentor_year
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.reflections.competencies import timelines
+from bot.reflections.ledger import mentor_year
 from storage.models import MentoringSession, Reflection
 from tests.conftest import Clock
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_reflect_modal import block_ids, fill, metadata
 from tests.waiting import wait_until
 

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from bot.deps import Deps
-from bot.programs import PairsConfig, Program
-from bot.reflections import OverduePair, home_blocks, overdue_pairs
-from bot.roles import roles_of
+from bot.fake_slack.validation import validate_blocks
+from bot.kernel.deps import Deps
+from bot.kernel.programs import PairsConfig, Program
+from bot.kernel.roles import roles_of
+from bot.reflections.home import OverduePair, home_blocks, overdue_pairs
 from storage.models import Pair
 from storage.repositories.reflections import add_observations, answer_session, create_session
 from tests.conftest import Clock
 from tests.factories import make_pair
-from tests.fake_slack.validation import validate_blocks
 
 NOW = datetime(2026, 11, 23, 14, 0, tzinfo=UTC)
 

@@ -6,10 +6,10 @@ import json
 from datetime import date
 from typing import Any, get_args
 
-from bot.reflection_blocks import ModalSpec, PairChoice, SessionChoice, reflect_modal
-from bot.reflection_form import FormatSlug, LevelSlug, TopicSlug, parse_form, state_values
-from bot.reflection_terms import FORMATS, LEVELS, TOPICS
-from tests.fake_slack.validation import validate_view
+from bot.fake_slack.validation import validate_view
+from bot.reflections.blocks import ModalSpec, PairChoice, SessionChoice, reflect_modal
+from bot.reflections.form import FormatSlug, LevelSlug, TopicSlug, parse_form, state_values
+from bot.reflections.terms import FORMATS, LEVELS, TOPICS
 
 TODAY = date(2026, 11, 23)
 MENTOR_PAIR = PairChoice(1, "img-2026", "Amara", caller_is_mentor=True)

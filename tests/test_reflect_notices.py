@@ -7,12 +7,13 @@ from datetime import date
 
 from sqlalchemy import select
 
-from bot.deps import Deps
-from bot.session_notices import run_due, send_notice
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.reflections.notices import run_due, send_notice
 from storage.models import MentoringSession, Pair
 from storage.repositories.reflections import create_session
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_reflect_flows import MENTEE, MENTOR, SESSION, open_modal, submit, wait_until
 
 

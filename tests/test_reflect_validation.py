@@ -8,11 +8,12 @@ from typing import Any
 import pytest
 from sqlalchemy import select, update
 
-from bot.deps import Deps
-from bot.reflection_form import parse_form
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.reflections.form import parse_form
 from storage.models import MentoringSession, Pair
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack, SlackRequestSender
 from tests.test_reflect_flows import MENTEE, MENTOR, open_modal, submit
 
 GOOD = {"date": "2026-11-20", "duration": "45", "format": "video"}

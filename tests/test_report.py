@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.deps import Deps
-from bot.report_stats import Quarter, quarters
-from bot.reports import COLUMNS, build_report, report_command, to_csv, to_markdown
+from bot.kernel.deps import Deps
+from bot.reports.outcomes import COLUMNS, build_report, report_command, to_csv, to_markdown
+from bot.reports.stats import Quarter, quarters
 from storage.models import AnswerRollup, Pair
 from tests.conftest import Clock
 from tests.factories import make_pair

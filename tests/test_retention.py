@@ -9,10 +9,10 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot import retention
-from bot.deps import Deps
-from bot.programs import ProgramsConfig
-from bot.retention import psych_value, purge_command, run_due
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig
+from bot.retention import purge as retention
+from bot.retention.purge import psych_value, purge_command, run_due
 from storage.models import (
     AnswerRollup,
     Checkin,
@@ -282,6 +282,6 @@ def test_purge_dry_run_shows_what_would_go_and_changes_nothing(
 
 
 def test_the_tick_lists_the_retention_job() -> None:
-    from bot.tick import JOBS
+    from bot.app.tick import JOBS
 
     assert ("retention", retention.run_due) in JOBS

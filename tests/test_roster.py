@@ -10,15 +10,15 @@ import pytest
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
-from bot.cli import cli
-from bot.deps import Deps
-from bot.programs import ProgramsConfig
-from bot.roster import roster_import_command
-from bot.settings import get_settings
+from bot.app.cli import cli
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.deps import Deps
+from bot.kernel.programs import ProgramsConfig
+from bot.kernel.settings import get_settings
+from bot.pairs.roster import roster_import_command
 from storage.models import AuditEntry, Pair, Person
 from tests.conftest import PROGRAMS_FILE, SECRET_KEY
 from tests.factories import make_pair
-from tests.fake_slack import FakeSlack
 
 GOOD = """mentor,mentee,focus
 U0MENTOR1,amara@example.org,EHR documentation

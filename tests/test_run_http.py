@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
 from tests.conftest import PROGRAMS_FILE, SECRET_KEY, SIGNING_SECRET
-from tests.fake_slack import FakeSlack, SlackRequestSender
 
 BIN = Path(sys.executable).parent
 

@@ -6,13 +6,13 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import select, text, update
 
-from bot.deps import Deps
-from bot.roles import Role, UserRoles, roles_now
+from bot.fake_slack.requests import SlackRequestSender
+from bot.kernel.deps import Deps
+from bot.kernel.roles import Role, UserRoles, roles_now
 from storage import migrate
 from storage.models import Base, Pair, Person
 from storage.repositories.people import upsert_person
 from tests.factories import make_pair
-from tests.fake_slack import SlackRequestSender
 
 
 def test_migrations_match_the_models(deps: Deps) -> None:

@@ -3,11 +3,11 @@ from datetime import date, timedelta
 
 import pytest
 
-from bot.deps import Deps
-from bot.digest_blocks import render_digest
-from bot.digest_content import Digest, build_digest
-from bot.digest_figures import weekly_series
-from bot.suppression import OVERLAP, SMALL, UNKNOWN, Decision, FigureKey, decide_all, figure_key
+from bot.digests.blocks import render_digest
+from bot.digests.content import Digest, build_digest
+from bot.digests.figures import weekly_series
+from bot.kernel.deps import Deps
+from bot.kernel.suppression import OVERLAP, SMALL, UNKNOWN, Decision, FigureKey, decide_all, figure_key
 from storage.models import AnswerRollup
 from tests.conftest import Clock
 from tests.test_digest_data import (

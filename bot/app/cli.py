@@ -1,0 +1,278 @@
+"""The `mentorbot` command line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from bot.kernel.deps import Deps
+from bot.kernel.logging_setup import configure_logging
+from bot.kernel.programs import ConfigError, load_programs, summarize
+from bot.kernel.settings import Settings, SettingsError, get_settings
+from storage.crypto import SecretKeyError
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+
+# Requests are CPU-bound Python: a process per core (GIL), beyond four the database is the limit.
+DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
+
+cli = typer.Typer(help="mentorbot: mentorship programs in Slack.", no_args_is_help=True, add_completion=False)
+roster = typer.Typer(help="Manage mentor–mentee pairs in bulk.", no_args_is_help=True)
+cli.add_typer(roster, name="roster")
+
+OPERATOR_ERRORS = (ConfigError, SettingsError, SecretKeyError)
+
+
+def fail(message: str) -> typer.Exit:
+    typer.echo(message, err=True)
+    return typer.Exit(1)
+
+
+@contextmanager
+def operator_errors() -> Iterator[None]:
+    """Configuration problems become one line each on stderr and exit 1, never a traceback."""
+    try:
+        yield
+    except OPERATOR_ERRORS as exc:
+        raise fail(str(exc)) from None
+
+
+def settings_and_deps() -> tuple[Settings, Deps]:
+    from bot.app.bootstrap import bootstrap
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return settings, bootstrap(settings)
+
+
+def parse_instant(value: str | None) -> datetime:
+    if value is None:
+        return datetime.now(UTC)
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        raise fail(f"--at: '{value}' is not an ISO 8601 instant (like 2026-12-03T16:00:00+00:00)") from None
+    return instant if instant.tzinfo else instant.replace(tzinfo=UTC)
+
+
+def _raise_system_exit(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
+@cli.command()
+def run(
+    http: Annotated[bool, typer.Option("--http", help="serve HTTP even when SLACK_APP_TOKEN is set")] = False,
+    port: Annotated[int, typer.Option(help="HTTP port")] = 3000,
+    host: Annotated[str, typer.Option(help="HTTP bind address")] = "0.0.0.0",
+    tick_seconds: Annotated[int, typer.Option(help="how often scheduled work runs")] = 60,
+    workers: Annotated[
+        int, typer.Option(min=1, help="HTTP worker processes (default: one per CPU, at most 4)")
+    ] = DEFAULT_WORKERS,
+    threads: Annotated[int, typer.Option(min=1, help="request threads per HTTP worker")] = 2,
+) -> None:
+    """Start the bot: Socket Mode when SLACK_APP_TOKEN is set (unless --http), else HTTP."""
+    from bot.app.bolt_app import build_app
+    from bot.app.http_server import serve_http
+    from bot.app.scheduler import start_scheduler
+
+    with operator_errors():
+        settings = get_settings()
+        settings.require_for_run(http=http)
+        settings, deps = settings_and_deps()
+    check_token(deps)
+    signal.signal(signal.SIGTERM, _raise_system_exit)
+    socket_mode = settings.socket_mode and not http
+    app = build_app(deps) if socket_mode else None
+    scheduler = start_scheduler(deps, seconds=tick_seconds)
+    exit_code: int | str | None = 0
+    try:
+        if app is not None:
+            _serve_socket_mode(app, settings)
+        else:
+            typer.echo(f"mentorbot: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
+            serve_http(host=host, port=port, workers=workers, threads=threads)
+    except KeyboardInterrupt:
+        pass
+    except SystemExit as exc:  # our SIGTERM handler (0), or granian giving up on a crashed worker (1)
+        exit_code = exc.code
+    finally:
+        scheduler.shutdown(wait=True)
+        deps.engine.dispose()
+        typer.echo("mentorbot stopped", err=True)
+    if exit_code:
+        raise typer.Exit(exit_code if isinstance(exit_code, int) else 1)
+
+
+def _serve_socket_mode(app: App, settings: Settings) -> None:
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    assert settings.slack_app_token is not None
+    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    typer.echo("mentorbot: Socket Mode", err=True)
+    try:
+        handler.start()  # type: ignore[no-untyped-call]
+    finally:
+        handler.close()  # type: ignore[no-untyped-call]
+
+
+def check_token(deps: Deps) -> None:
+    from slack_sdk.errors import SlackApiError
+
+    try:
+        deps.client.auth_test()
+    except SlackApiError as exc:
+        raise fail(
+            f"SLACK_BOT_TOKEN: Slack refused it ({exc.response.get('error', 'unknown error')})"
+        ) from None
+    except OSError as exc:  # URLError included: DNS, refused, TLS, proxy
+        reason = getattr(exc, "reason", exc)
+        raise fail(
+            f"SLACK_API_URL: cannot reach {deps.settings.slack_api_url} ({reason}); "
+            "check the URL, the proxy (HTTPS_PROXY) and the firewall"
+        ) from None
+
+
+@cli.command()
+def tick(
+    at: Annotated[str | None, typer.Option(help="evaluate 'due' at this ISO 8601 instant")] = None,
+) -> None:
+    """Run all due scheduled work once, print what was done, exit."""
+    from bot.app.tick import tick as run_tick
+
+    now = parse_instant(at)
+    with operator_errors():
+        _, deps = settings_and_deps()
+    done = run_tick(deps, now)
+    for line in done or ["nothing due"]:
+        typer.echo(line)
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply database migrations and sync programs.yml into the database."""
+    from storage.migrate import current_revision
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    typer.echo(
+        f"database at revision {current_revision(deps.engine)}; {len(deps.programs.programs)} programs synced"
+    )
+
+
+@cli.command("check-config")
+def check_config(path: Annotated[Path | None, typer.Argument(help="programs file")] = None) -> None:
+    """Validate programs.yml; exit 1 naming file, key and reason for each problem."""
+    with operator_errors():
+        target = path or get_settings().programs_file
+        config = load_programs(target)
+    typer.echo(f"{target}: ok: {summarize(config)}")
+
+
+@cli.command()
+def digest(
+    program: str,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="print Block Kit JSON instead of posting")
+    ] = False,
+) -> None:
+    """Build the program's weekly digest now."""
+    from bot.digests.posting import digest_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(digest_command(deps, program_id=program, dry_run=dry_run, now=deps.clock()))
+
+
+@roster.command("import")
+def roster_import(
+    program: str,
+    file: Path,
+    replace: Annotated[
+        bool, typer.Option("--replace", help="end pairs of the program not in the file")
+    ] = False,
+) -> None:
+    """Add pairs from a CSV with columns mentor,mentee[,focus] (Slack ids or emails); all or nothing."""
+    from bot.pairs.roster import roster_import_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(
+        roster_import_command(deps, program_id=program, path=file, replace=replace, now=deps.clock())
+    )
+
+
+@cli.command()
+def report(
+    program: str,
+    from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
+    to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
+    out: Annotated[Path | None, typer.Option(help="write the CSV here instead of stdout")] = None,
+) -> None:
+    """Outcome report per quarter: CSV, plus a Markdown summary on stdout."""
+    from bot.reports.outcomes import report_command
+
+    start, end = parse_day("--from", from_), parse_day("--to", to)
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out=out))
+
+
+@cli.command()
+def cme(
+    program: str,
+    year: Annotated[int, typer.Option(help="calendar year")],
+    out: Annotated[Path | None, typer.Option(help="write the CSV here instead of stdout")] = None,
+) -> None:
+    """Per-mentor protected hours and CME credits for a year, with the sessions behind them."""
+    from bot.reports.cme import cme_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(cme_command(deps, program_id=program, year=year, out=out))
+
+
+@cli.command()
+def purge(
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be deleted")] = False,
+) -> None:
+    """Delete raw answers and free text older than each program's privacy.retention_days."""
+    from bot.retention.purge import purge_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(purge_command(deps, dry_run=dry_run, now=deps.clock()))
+
+
+@cli.command()
+def demo(
+    out_dir: Annotated[Path, typer.Option(help="where the demo database and chart go")] = Path("demo-output"),
+) -> None:
+    """Offline demo: a simulated workspace against a local fake Slack, through the real code."""
+    from bot.app.demo.run import run_demo
+
+    configure_logging("WARNING")
+    raise typer.Exit(run_demo(out_dir))
+
+
+def parse_day(option: str, value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise fail(f"{option}: '{value}' is not a date like 2026-01-31") from None
+
+
+def main() -> None:
+    try:
+        cli()
+    except KeyboardInterrupt:
+        sys.exit(130)

@@ -1,0 +1,32 @@
+"""`mentorbot demo`: a simulated program run through the real code against a local fake Slack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from bot.app.demo import checkins, concerns, digest, help, reflections, roster
+from bot.app.demo.world import World, open_world
+
+# Each feature adds its chapter here, in the order a program lives through them.
+CHAPTERS: list[Callable[[World], None]] = [
+    help.run,
+    roster.run,
+    checkins.run,
+    concerns.run,
+    reflections.run,
+    digest.run,
+]
+
+
+def run_demo(out_dir: Path) -> int:
+    """Run every chapter; return the process exit code."""
+    with open_world(out_dir) as world:
+        world.say(
+            "mentorbot demo — offline: a fake Slack on 127.0.0.1, the real bot, SQLite in " + str(out_dir)
+        )
+        for chapter in CHAPTERS:
+            chapter(world)
+        world.say()
+        world.say(f"Demo finished. Database: {out_dir / 'demo.db'}")
+    return 0

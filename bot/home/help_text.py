@@ -1,0 +1,42 @@
+"""The /mentorship help text, listing only what the caller may do."""
+
+from __future__ import annotations
+
+from bot.kernel.authz import Action, authorize
+from bot.kernel.roles import UserRoles
+
+# (action, usage, what it does) in the order people need them.
+COMMANDS: list[tuple[Action, str, str]] = [
+    (Action.STATUS, "/mentorship status", "your pairs, next check-in and pause state"),
+    (Action.CHECKIN_OPEN, "/checkin", "open your current check-in, or see when the next one is due"),
+    (Action.CHECKIN_PAUSE, "/checkin pause 2w  ·  /checkin resume", "pause check-ins (e.g. nights, leave)"),
+    (Action.REFLECT, "/reflect", "log a mentoring session and what you learned"),
+    (Action.CONCERN_RAISE, "/concern", "raise a concern anonymously; you get a case key"),
+    (
+        Action.CONCERN_STATUS,
+        "/concern status KEY",
+        "read replies to your concern and answer, still anonymous",
+    ),
+    (Action.PAIR, "/mentorship pair @mentor @mentee [PROGRAM]", "pair two people"),
+    (Action.UNPAIR, "/mentorship unpair @mentor @mentee [PROGRAM]", "end a pairing"),
+    (Action.DIGEST_PREVIEW, "/mentorship digest [PROGRAM] preview", "see this week's digest"),
+    (Action.CONCERNS_LIST, "/mentorship concerns [PROGRAM]", "open concerns, with reply buttons"),
+]
+
+
+def help_lines(roles: UserRoles) -> list[str]:
+    """One line per command the user may run, as `usage — what it does`."""
+    lines = []
+    for action, usage, does in COMMANDS:
+        if authorize(roles, action).allowed:
+            lines.append(f"`{usage}` — {does}")
+    return lines
+
+
+def help_text(roles: UserRoles) -> str:
+    intro = "*mentorbot* — what you can do here:"
+    if not roles.enrolled:
+        intro = (
+            "*mentorbot* — you are not enrolled in a mentorship program yet; ask your program coordinator."
+        )
+    return "\n".join([intro, *help_lines(roles), "`/mentorship help` — this list"])

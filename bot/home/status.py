@@ -1,0 +1,121 @@
+"""The `/mentorship status` text: your pairs, your roles, what comes next."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from bot.checkins import home as checkins
+from bot.kernel.deps import Deps
+from bot.kernel.people import reader_timezone
+from bot.kernel.programs import Program
+from bot.kernel.roles import Role, UserRoles, roles_of
+from bot.pairs.welcome import DAY_NAMES
+from storage.models import Pair, Pause, Person
+from storage.repositories.pairs import active_pairs_of, program_counts
+from storage.repositories.people import get_person
+
+
+def plural(n: int, noun: str, nouns: str | None = None) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
+
+
+def day_text(day: date) -> str:
+    """`26 November 2026` (for a datetime: in whatever zone it carries)."""
+    return f"{day.day} {day:%B %Y}"
+
+
+def active_pause(session: Session, *, user_id: str, now: datetime) -> Pause | None:
+    """The mentee's pause if it is in force at `now` (resuming sets paused_until to that moment)."""
+    pause = session.get(Pause, user_id)
+    if pause is None or (pause.paused_until is not None and pause.paused_until <= now):
+        return None
+    return pause
+
+
+def pause_line(pause: Pause, *, person: Person | None, program: Program) -> str:
+    if pause.paused_until is None:
+        return "Your check-ins are paused until you resume them (`/checkin resume`)."
+    until = pause.paused_until.astimezone(reader_timezone(person, program.timezone))
+    return f"Your check-ins are paused until {DAY_NAMES[until.weekday()]} {day_text(until)}."
+
+
+def schedule_line(program: Program, person: Person | None) -> str:
+    """When check-ins come, in the mentee's own timezone."""
+    checkins_config = program.checkins
+    zone = reader_timezone(person, program.timezone)
+    every = "every" if checkins_config.cadence == "weekly" else "every other"
+    day = DAY_NAMES[checkins_config.weekday_index]
+    return (
+        f"Check-ins in *{program.id}* come {every} {day} at {checkins_config.local_time:%H:%M} "
+        f"your time ({zone.key})."
+    )
+
+
+def checkin_lines(
+    session: Session, *, deps: Deps, user_id: str, mentee_pairs: list[Pair], now: datetime
+) -> list[str]:
+    """Next check-in and pause state for a mentee: the check-in feature's line when it has one."""
+    line = checkins.next_checkin_line(session, deps=deps, user_id=user_id, now=now)
+    if line:
+        return [line]
+    return schedule_lines(session, deps=deps, user_id=user_id, mentee_pairs=mentee_pairs, now=now)
+
+
+def schedule_lines(
+    session: Session, *, deps: Deps, user_id: str, mentee_pairs: list[Pair], now: datetime
+) -> list[str]:
+    """The pause, or each program's check-in schedule, in the mentee's timezone (from config alone)."""
+    person = get_person(session, user_id=user_id)
+    programs = [
+        p for p in (deps.programs.get(pid) for pid in _unique(pair.program_id for pair in mentee_pairs)) if p
+    ]
+    pause = active_pause(session, user_id=user_id, now=now)
+    if pause is not None and programs:
+        return [pause_line(pause, person=person, program=programs[0])]
+    return [schedule_line(program, person) for program in programs]
+
+
+def coordinator_lines(session: Session, *, deps: Deps, roles: UserRoles) -> list[str]:
+    program_ids = roles.programs_where(Role.COORDINATOR)
+    counts = program_counts(session, program_ids=program_ids)
+    lines = []
+    for program_id in program_ids:
+        count = counts[program_id]
+        if count.pairs:
+            lines.append(
+                f"You coordinate *{program_id}*: {plural(count.pairs, 'active pair')}, "
+                f"{plural(count.mentors, 'mentor')}, {plural(count.mentees, 'mentee')}."
+            )
+        else:
+            lines.append(f"You coordinate *{program_id}*: no pairs yet (`/mentorship pair @mentor @mentee`).")
+    return lines
+
+
+def pair_line(pair: Pair, *, user_id: str) -> str:
+    since = f"since {day_text(pair.started_at)}"
+    focus = f", focus: {pair.focus}" if pair.focus else ""
+    if pair.mentor_id == user_id:
+        return f"You mentor <@{pair.mentee_id}> in *{pair.program_id}* ({since}{focus})."
+    return f"Your mentor in *{pair.program_id}* is <@{pair.mentor_id}> ({since}{focus})."
+
+
+def status_text(session: Session, *, deps: Deps, user_id: str, now: datetime) -> str:
+    """What the user is part of, in a few lines."""
+    roles = roles_of(session, programs=deps.programs, user_id=user_id)
+    if not roles.enrolled:
+        return "You are not in a mentorship program yet. Your program coordinator can pair you."
+    lines = coordinator_lines(session, deps=deps, roles=roles)
+    known = set(deps.programs.ids)
+    pairs = [p for p in active_pairs_of(session, user_id=user_id) if p.program_id in known]
+    lines.extend(pair_line(pair, user_id=user_id) for pair in pairs)
+    mentee_pairs = [pair for pair in pairs if pair.mentee_id == user_id]
+    if mentee_pairs:
+        lines.extend(checkin_lines(session, deps=deps, user_id=user_id, mentee_pairs=mentee_pairs, now=now))
+    return "\n".join(lines)
+
+
+def _unique(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))

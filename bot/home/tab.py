@@ -1,0 +1,204 @@
+"""The App Home view: a section per feature, each shown for the roles it concerns."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.checkins import home as checkins
+from bot.home.status import active_pause, day_text, plural, schedule_lines
+from bot.kernel.deps import Deps
+from bot.kernel.people import reader_timezone
+from bot.kernel.roles import Role, UserRoles, roles_of
+from bot.reflections import home as reflections
+from storage.models import MentoringSession, Pair
+from storage.repositories.pairs import active_pairs_of, program_counts
+from storage.repositories.people import get_person
+
+Blocks = list[dict[str, Any]]
+Section = Callable[..., Blocks]  # (session, *, deps, roles, now) -> blocks
+
+PAUSE_ACTION = "checkin_pause_home"
+RESUME_ACTION = "checkin_resume_home"
+DIGEST_PREVIEW_ACTION = "digest_preview_home"
+MAX_LISTED = 20  # people per list: the view holds at most 100 blocks
+
+
+def text_block(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
+
+
+def button(label: str, action_id: str, value: str | None = None, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": {"type": "plain_text", "text": label},
+        "action_id": action_id,
+    }
+    if value is not None:
+        element["value"] = value
+    if style is not None:
+        element["style"] = style
+    return element
+
+
+def _listed(lines: list[str]) -> str:
+    shown = lines[:MAX_LISTED]
+    if len(lines) > MAX_LISTED:
+        shown.append(f"…and {len(lines) - MAX_LISTED} more (`/mentorship status` lists them all).")
+    return "\n".join(shown)
+
+
+def _active_pairs(session: Session, deps: Deps, user_id: str) -> list[Pair]:
+    known = set(deps.programs.ids)
+    return [pair for pair in active_pairs_of(session, user_id=user_id) if pair.program_id in known]
+
+
+def not_enrolled_section(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
+    if roles.enrolled:
+        return []
+    return [
+        text_block(
+            "*Welcome to mentorbot.* You are not in a mentorship program yet: nothing to show here until "
+            "your program coordinator pairs you with a mentor or a mentee."
+        )
+    ]
+
+
+def mentee_section(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
+    """Your mentors; the next check-in and a pause/resume button unless the check-ins section has them."""
+    if not roles.has(Role.MENTEE):
+        return []
+    pairs = [pair for pair in _active_pairs(session, deps, roles.user_id) if pair.mentee_id == roles.user_id]
+    mentors = [
+        f"• <@{pair.mentor_id}> in *{pair.program_id}*, since {day_text(pair.started_at)}"
+        + (f" — focus: {pair.focus}" if pair.focus else "")
+        for pair in pairs
+    ]
+    blocks = [text_block(f"*Your mentor{'s' if len(mentors) > 1 else ''}*\n{_listed(mentors)}")]
+    # checkins.home_blocks shows its next-check-in line with the same buttons whenever it has that line.
+    if checkins.next_checkin_line(session, deps=deps, user_id=roles.user_id, now=now) is None:
+        lines = schedule_lines(session, deps=deps, user_id=roles.user_id, mentee_pairs=pairs, now=now)
+        paused = checkins_paused(session, user_id=roles.user_id, now=now)
+        action = (
+            button("Resume check-ins", RESUME_ACTION, value="resume", style="primary")
+            if paused
+            else button("Pause for 2 weeks", PAUSE_ACTION, value="2w")
+        )
+        blocks.append(text_block("*Check-ins*\n" + "\n".join(lines)))
+        blocks.append({"type": "actions", "block_id": "home_checkin_pause", "elements": [action]})
+    return blocks
+
+
+def checkins_paused(session: Session, *, user_id: str, now: datetime) -> bool:
+    return active_pause(session, user_id=user_id, now=now) is not None
+
+
+def mentor_section(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
+    """Your mentees with their last session; a word on protected time until there is some."""
+    if not roles.has(Role.MENTOR):
+        return []
+    pairs = [pair for pair in _active_pairs(session, deps, roles.user_id) if pair.mentor_id == roles.user_id]
+    last = last_sessions(session, pair_ids=[pair.id for pair in pairs])
+    mentees = []
+    for pair in pairs:
+        seen = last.get(pair.id)
+        when = f"last session {day_text(seen)}" if seen else "no session logged yet (`/reflect`)"
+        mentees.append(f"• <@{pair.mentee_id}> in *{pair.program_id}* — {when}")
+    blocks = [text_block(f"*Your mentee{'s' if len(mentees) > 1 else ''}*\n{_listed(mentees)}")]
+    program = deps.programs.get(pairs[0].program_id) if pairs else None
+    fallback = program.timezone if program else "UTC"
+    year = now.astimezone(reader_timezone(get_person(session, user_id=roles.user_id), fallback)).year
+    # The reflections section shows hours and credits once there are any; until then, say how they come.
+    if not has_sessions(session, mentor_id=roles.user_id, year=year):
+        blocks.append(
+            text_block(
+                f"*Protected time in {year}*\nNone logged yet: log each session with `/reflect`; it counts "
+                "once your mentee confirms it."
+            )
+        )
+    return blocks
+
+
+def last_sessions(session: Session, *, pair_ids: list[int]) -> dict[int, date]:
+    """The latest logged (not disputed) session date per pair."""
+    if not pair_ids:
+        return {}
+    query = (
+        select(MentoringSession.pair_id, func.max(MentoringSession.session_date))
+        .where(MentoringSession.pair_id.in_(pair_ids), MentoringSession.status != "disputed")
+        .group_by(MentoringSession.pair_id)
+    )
+    return {pair_id: day for pair_id, day in session.execute(query) if day is not None}
+
+
+def has_sessions(session: Session, *, mentor_id: str, year: int) -> bool:
+    """Whether the mentor has any session logged in `year`, across their pairs (ended ones too)."""
+    query = (
+        select(MentoringSession.id)
+        .join(Pair, Pair.id == MentoringSession.pair_id)
+        .where(
+            Pair.mentor_id == mentor_id,
+            MentoringSession.session_date >= date(year, 1, 1),
+            MentoringSession.session_date <= date(year, 12, 31),
+        )
+        .limit(1)
+    )
+    return session.scalar(query) is not None
+
+
+def coordinator_section(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
+    """Each program you coordinate with its counts and a "Preview digest" button."""
+    program_ids = roles.programs_where(Role.COORDINATOR)
+    if not program_ids:
+        return []
+    counts = program_counts(session, program_ids=program_ids)
+    blocks: Blocks = [text_block(f"*Program{'s' if len(program_ids) > 1 else ''} you coordinate*")]
+    for index, program_id in enumerate(program_ids[:MAX_LISTED]):
+        program = deps.programs.get(program_id)
+        name = program.name if program else program_id
+        count = counts[program_id]
+        if count.pairs:
+            summary = " · ".join(
+                [
+                    plural(count.pairs, "active pair"),
+                    plural(count.mentors, "mentor"),
+                    plural(count.mentees, "mentee"),
+                ]
+            )
+        else:
+            summary = (
+                f"No pairs yet: `/mentorship pair @mentor @mentee {program_id}`, "
+                f"or `mentorbot roster import {program_id} FILE.csv`."
+            )
+        block = text_block(f"*{name}* (`{program_id}`)\n{summary}")
+        # Slack wants action ids unique within a view: the first button keeps the plain id.
+        action_id = DIGEST_PREVIEW_ACTION if index == 0 else f"{DIGEST_PREVIEW_ACTION}.{program_id}"
+        block["accessory"] = button("Preview digest", action_id, value=program_id)
+        blocks.append(block)
+    return blocks
+
+
+# Each feature contributes one function; an empty list means "nothing to show for this user".
+SECTIONS: list[Section] = [
+    not_enrolled_section,
+    mentee_section,
+    mentor_section,
+    coordinator_section,
+    checkins.home_blocks,
+    reflections.home_blocks,
+]
+
+
+def build_home(session: Session, *, deps: Deps, user_id: str, now: datetime) -> dict[str, Any]:
+    """The Home tab view for `user_id`."""
+    roles = roles_of(session, programs=deps.programs, user_id=user_id)
+    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Mentorship"}}]
+    for section in SECTIONS:
+        part = section(session, deps=deps, roles=roles, now=now)
+        if part:
+            blocks.extend([{"type": "divider"}, *part])
+    return {"type": "home", "blocks": blocks[:100]}

@@ -1,0 +1,1 @@
+"""Pairs of mentor and mentee: pairing and unpairing (`/mentorship pair`), roster import, welcome DMs."""

@@ -1,0 +1,502 @@
+"""`mentorbot roster import`: pairs from a CSV, all or nothing, idempotent.
+
+The file is read and every person looked up first (Slack only for people not cached within a
+day); then one transaction validates every row against the database and writes, or writes
+nothing and reports every bad row by line number. Welcome DMs go out after the commit.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections import Counter
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from sqlalchemy.orm import Session
+
+from bot.kernel.authz import Action, require
+from bot.kernel.deps import Deps
+from bot.kernel.people import (
+    Profile,
+    SlackLookupFailed,
+    apply_profile,
+    fetch_user,
+    fetch_user_by_email,
+    is_fresh,
+    new_person,
+)
+from bot.kernel.programs import Program
+from bot.kernel.roles import OPERATOR_ID, operator_roles
+from bot.pairs.pairing import farewell_messages, pair_target, pairing_problem, send_messages, welcome_messages
+from bot.pairs.welcome import Message, PairView
+from storage.models import AuditEntry, Pair, Person
+from storage.repositories.audit import record_audit
+from storage.repositories.pairs import active_pairs_in, end_pair
+from storage.repositories.people import people_by_email, people_by_id
+
+COLUMNS = ("mentor", "mentee", "focus")
+REQUIRED = ("mentor", "mentee")
+MAX_FOCUS = 200
+MAX_ROWS = 20_000
+_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
+_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
+
+
+class RosterRejected(Exception):
+    """The file has problems; `problems` holds one `line N: reason` each. Nothing was written."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"{len(problems)} problems")
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    mentor: str  # a user id or a lower-cased email
+    mentee: str
+    focus: str | None
+
+
+@dataclass
+class Directory:
+    """Who each id or email in the file is: fresh profiles to store, or why it could not be found."""
+
+    ids: dict[str, str] = field(default_factory=dict)  # token -> user id
+    profiles: dict[str, Profile] = field(default_factory=dict)  # user id -> Slack profile to store
+    problems: dict[str, str] = field(default_factory=dict)  # token -> reason
+
+
+@dataclass
+class ImportResult:
+    rows: int
+    added: int = 0
+    unchanged: int = 0
+    ended: int = 0
+    focus_updated: int = 0
+    messages: list[Message] = field(default_factory=list)  # DMs to send once committed
+
+    def summary(self, program_id: str) -> str:
+        text = (
+            f"{program_id}: {self.rows} rows; {self.added} added, {self.unchanged} unchanged, "
+            f"{self.ended} ended"
+        )
+        if self.focus_updated:
+            text += f", {self.focus_updated} with a new focus"
+        return text + "."
+
+
+# -- reading the file ----------------------------------------------------------------------------------
+
+
+def person_token(value: str) -> str | None:
+    """A Slack user id (bare or as a mention) or a lower-cased email; None when it is neither."""
+    value = value.strip()
+    if match := _MENTION.fullmatch(value):
+        return match[1]
+    if _USER_ID.fullmatch(value):
+        return value
+    if _EMAIL.fullmatch(value):
+        return value.lower()
+    return None
+
+
+def read_roster(path: Path) -> list[Row]:
+    """Parse the CSV; raise RosterRejected naming every malformed line."""
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            reader = csv.reader(handle)
+            lines = [(reader.line_num, cells) for cells in reader]  # line_num: where the row ended
+    except FileNotFoundError:
+        raise RosterRejected([f"{path}: file not found"]) from None
+    except UnicodeDecodeError as exc:
+        raise RosterRejected([f"{path}: is not UTF-8 text (byte {exc.start})"]) from None
+    except csv.Error as exc:
+        raise RosterRejected([f"{path}: not a readable CSV file ({exc})"]) from None
+    lines = [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
+    if not lines:
+        raise RosterRejected([f"{path}: is empty; expected a header row mentor,mentee[,focus]"])
+    header_line, header = lines[0]
+    columns = _columns(header_line, header)
+    if len(lines) - 1 > MAX_ROWS:
+        raise RosterRejected(
+            [f"{path}: has {len(lines) - 1} rows; split it into files of {MAX_ROWS} or fewer"]
+        )
+    rows, problems = [], []
+    for number, cells in lines[1:]:
+        row = _row(number, cells, columns)
+        if isinstance(row, str):
+            problems.append(row)
+        else:
+            rows.append(row)
+    if problems:
+        raise RosterRejected(problems)
+    return rows
+
+
+def _columns(line: int, header: list[str]) -> list[str]:
+    names = [cell.strip().lower() for cell in header]
+    usage = "the first row must name the columns: mentor,mentee and optionally focus"
+    unknown = [name for name in names if name not in COLUMNS]
+    repeated = [name for name, count in Counter(names).items() if count > 1]
+    if unknown or repeated or not set(REQUIRED) <= set(names):
+        found = ", ".join(f"'{name}'" for name in (unknown or repeated)) or "no mentor and mentee columns"
+        raise RosterRejected([f"line {line}: {usage} (found {found})"])
+    return names
+
+
+def _row(line: int, cells: list[str], columns: list[str]) -> Row | str:
+    if len(cells) > len(columns):
+        return f"line {line}: {len(cells)} values but the header names {len(columns)} columns"
+    values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
+    people: dict[str, str] = {}
+    for column in REQUIRED:
+        raw = values.get(column, "")
+        token = person_token(raw) if raw else None
+        if not raw:
+            return f"line {line}: {column} is empty"
+        if token is None:
+            return (
+                f"line {line}: {column} '{raw[:60]}' is neither a Slack user id (like U0123ABCD) nor an email"
+            )
+        people[column] = token
+    focus = values.get("focus") or None
+    if focus is not None and len(focus) > MAX_FOCUS:
+        return f"line {line}: focus is {len(focus)} characters; keep it to {MAX_FOCUS} or fewer"
+    return Row(line, people["mentor"], people["mentee"], focus)
+
+
+# -- finding the people --------------------------------------------------------------------------------
+
+
+def find_people(deps: Deps, tokens: Iterable[str], *, now: datetime) -> Directory:
+    """Resolve ids and emails: from the cache when refreshed within a day, else from Slack (in parallel).
+
+    Nothing is written here: the profiles are stored in the import's own transaction.
+    """
+    wanted = sorted(set(tokens))
+    emails = [token for token in wanted if "@" in token]
+    ids = [token for token in wanted if "@" not in token]
+    directory = Directory()
+    with deps.read_sessions.begin() as session:
+        cached = people_by_id(session, user_ids=ids)
+        cached_emails = people_by_email(session, emails=emails)
+    for email, person in cached_emails.items():
+        if is_fresh(person, now):
+            directory.ids[email] = person.id
+    for user_id in ids:
+        if is_fresh(cached.get(user_id), now):
+            directory.ids[user_id] = user_id
+    to_fetch = [token for token in wanted if token not in directory.ids]
+    with ThreadPoolExecutor(max_workers=deps.settings.send_workers) as pool:
+        for token, outcome in zip(to_fetch, pool.map(lambda t: _lookup(deps, t), to_fetch), strict=True):
+            _record(directory, token, outcome, cached.get(token) or cached_emails.get(token))
+    return directory
+
+
+def _lookup(deps: Deps, token: str) -> Profile | str | None:
+    try:
+        return fetch_user_by_email(deps.client, token) if "@" in token else fetch_user(deps.client, token)
+    except SlackLookupFailed as exc:
+        return str(exc)
+
+
+def _record(directory: Directory, token: str, outcome: Profile | str | None, stale: Person | None) -> None:
+    if isinstance(outcome, dict):
+        user_id = str(outcome["id"])
+        directory.ids[token] = user_id
+        directory.profiles[user_id] = outcome
+    elif outcome is None:
+        where = "email" if "@" in token else "id"
+        directory.problems[token] = f"no Slack user has this {where}"
+    elif stale is not None:
+        directory.ids[token] = stale.id  # Slack is unreachable: a day-old name is good enough
+    else:
+        directory.problems[token] = f"Slack could not look it up ({outcome}); try again later"
+
+
+# -- validating and writing ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    new: list[tuple[Row, str, str]] = field(default_factory=list)  # row, mentor id, mentee id
+    unchanged: list[tuple[Row, Pair]] = field(default_factory=list)
+    ended: list[Pair] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _plan(
+    rows: list[Row],
+    directory: Directory,
+    *,
+    program: Program,
+    existing: list[Pair],
+    people: dict[str, Person],
+    replace: bool,
+) -> _Plan:
+    plan = _Plan()
+    current = {(pair.mentor_id, pair.mentee_id): pair for pair in existing}
+    named = _sort_rows(plan, rows, directory, current)
+    # Pairs still active after the import, before the new ones: all current ones, or with --replace
+    # only those the file names again.
+    remaining = [key for key in current if not replace or key in named]
+    if replace:
+        plan.ended = [pair for key, pair in current.items() if key not in named]
+    _check_rules(plan, program=program, people=people, remaining=remaining)
+    return plan
+
+
+def _sort_rows(
+    plan: _Plan, rows: list[Row], directory: Directory, current: dict[tuple[str, str], Pair]
+) -> set[tuple[str, str]]:
+    """Split rows into new and unchanged pairs, noting unknown people and repeats; return the pairs named."""
+    first_line: dict[tuple[str, str], int] = {}
+    for row in rows:
+        unknown = [
+            (col, token)
+            for col, token in (("mentor", row.mentor), ("mentee", row.mentee))
+            if token in directory.problems
+        ]
+        for column, token in unknown:
+            plan.problems.append(f"line {row.line}: {column} '{token}': {directory.problems[token]}")
+        if unknown:
+            continue
+        key = (directory.ids[row.mentor], directory.ids[row.mentee])
+        if key in first_line:
+            plan.problems.append(f"line {row.line}: the same pair as line {first_line[key]}")
+            continue
+        first_line[key] = row.line
+        if key in current:
+            plan.unchanged.append((row, current[key]))
+        else:
+            plan.new.append((row, *key))
+    return set(first_line)
+
+
+def _check_rules(
+    plan: _Plan, *, program: Program, people: dict[str, Person], remaining: list[tuple[str, str]]
+) -> None:
+    """The pairing rules for each new row, with each mentor's load counted in file order."""
+    load = Counter(mentor_id for mentor_id, _ in remaining)
+    after = set(remaining) | {(mentor_id, mentee_id) for _, mentor_id, mentee_id in plan.new}
+    for row, mentor_id, mentee_id in plan.new:
+        problem = pairing_problem(
+            program,
+            people[mentor_id],
+            people[mentee_id],
+            duplicate=False,
+            reverse=(mentee_id, mentor_id) in after,
+            mentor_load=load[mentor_id],
+            who=_label,
+        )
+        if problem:
+            plan.problems.append(f"line {row.line}: {problem}")
+        load[mentor_id] += 1
+
+
+def _label(person: Person) -> str:
+    return f"{person.real_name or person.display_name or person.id} ({person.id})"
+
+
+def import_roster(
+    deps: Deps,
+    *,
+    program: Program,
+    rows: list[Row],
+    directory: Directory,
+    replace: bool,
+    source: str,
+    now: datetime,
+) -> ImportResult:
+    """Validate every row against the database and write them in one transaction, or raise RosterRejected."""
+    with deps.sessions.begin() as session:
+        people = _store_people(session, directory, now=now)
+        existing = active_pairs_in(session, program_id=program.id)
+        plan = _plan(rows, directory, program=program, existing=existing, people=people, replace=replace)
+        if plan.problems:
+            raise RosterRejected(sorted(plan.problems, key=_line_number))  # rolls back the profiles too
+        ended_people = {user_id for pair in plan.ended for user_id in (pair.mentor_id, pair.mentee_id)}
+        people.update(people_by_id(session, user_ids=ended_people))
+        return _write(session, plan, program=program, people=people, rows=len(rows), source=source, now=now)
+
+
+def _write(
+    session: Session,
+    plan: _Plan,
+    *,
+    program: Program,
+    people: dict[str, Person],
+    rows: int,
+    source: str,
+    now: datetime,
+) -> ImportResult:
+    result = ImportResult(
+        rows=rows, added=len(plan.new), unchanged=len(plan.unchanged), ended=len(plan.ended)
+    )
+    result.focus_updated = _update_focus(plan)
+    created = _create_pairs(session, plan, program=program, now=now)
+    for pair in plan.ended:
+        end_pair(pair, now=now)
+    session.flush()
+    _audit(
+        session,
+        program=program,
+        created=created,
+        ended=plan.ended,
+        people=people,
+        source=source,
+        result=result,
+        now=now,
+    )
+    result.messages = _messages(
+        session, program=program, created=created, ended=plan.ended, people=people, now=now
+    )
+    return result
+
+
+def _line_number(problem: str) -> int:
+    match = re.match(r"line (\d+)", problem)
+    return int(match[1]) if match else 0
+
+
+def _store_people(session: Session, directory: Directory, *, now: datetime) -> dict[str, Person]:
+    """Everyone in the file as Person rows: known ones updated in place, new ones added in one batch."""
+    people = people_by_id(session, user_ids=set(directory.ids.values()))
+    added = []
+    for user_id, profile in directory.profiles.items():
+        if user_id in people:
+            apply_profile(session, user=profile, now=now)  # already loaded: no query
+        else:
+            people[user_id] = new_person(profile, now=now)
+            added.append(people[user_id])
+    session.add_all(added)
+    return people
+
+
+def _update_focus(plan: _Plan) -> int:
+    changed = 0
+    for row, pair in plan.unchanged:
+        if row.focus is not None and row.focus != pair.focus:
+            pair.focus = row.focus
+            changed += 1
+    return changed
+
+
+def _create_pairs(session: Session, plan: _Plan, *, program: Program, now: datetime) -> list[Pair]:
+    created = [
+        Pair(
+            program_id=program.id,
+            mentor_id=mentor_id,
+            mentee_id=mentee_id,
+            focus=row.focus,
+            started_at=now,
+            ended_at=None,
+        )
+        for row, mentor_id, mentee_id in plan.new
+    ]
+    session.add_all(created)
+    return created
+
+
+def _audit(
+    session: Session,
+    *,
+    program: Program,
+    created: list[Pair],
+    ended: list[Pair],
+    people: dict[str, Person],
+    source: str,
+    result: ImportResult,
+    now: datetime,
+) -> None:
+    entries = [
+        AuditEntry(
+            at=now,
+            actor_id=OPERATOR_ID,
+            action=action,
+            program_id=program.id,
+            target=pair_target(people[p.mentor_id], people[p.mentee_id]),
+        )
+        for action, pairs in (("pair", created), ("unpair", ended))
+        for p in pairs
+    ]
+    session.add_all(entries)
+    record_audit(
+        session,
+        actor_id=OPERATOR_ID,
+        action="roster.import",
+        now=now,
+        program_id=program.id,
+        target=f"{source}: {result.added} added, {result.unchanged} unchanged, {result.ended} ended",
+    )
+
+
+def _messages(
+    session: Session,
+    *,
+    program: Program,
+    created: list[Pair],
+    ended: list[Pair],
+    people: dict[str, Person],
+    now: datetime,
+) -> list[Message]:
+    def view(pair: Pair) -> PairView:
+        mentor, mentee = people[pair.mentor_id], people[pair.mentee_id]
+        return PairView(program=program, mentor=mentor, mentee=mentee, focus=pair.focus, now=now)
+
+    messages: list[Message] = []
+    for pair in created:
+        messages.extend(welcome_messages(view(pair)))
+    for pair in ended:
+        messages.extend(farewell_messages(session, view(pair)))
+    return messages
+
+
+# -- the command ---------------------------------------------------------------------------------------
+
+
+def run_import(deps: Deps, *, program: Program, path: Path, replace: bool, now: datetime) -> ImportResult:
+    """Read, look up and import a roster file; raise RosterRejected with every problem found."""
+    rows = read_roster(path)
+    directory = find_people(deps, [token for row in rows for token in (row.mentor, row.mentee)], now=now)
+    return import_roster(
+        deps, program=program, rows=rows, directory=directory, replace=replace, source=path.name, now=now
+    )
+
+
+def roster_import_command(deps: Deps, *, program_id: str, path: Path, replace: bool, now: datetime) -> int:
+    """The CLI: import, print a summary, then send the DMs. Exit 1 when the file is rejected."""
+    program = deps.programs.get(program_id)
+    if program is None:
+        typer.echo(
+            f"roster import: unknown program '{program_id}' "
+            f"(programs.yml has: {', '.join(deps.programs.ids)})",
+            err=True,
+        )
+        return 1
+    require(operator_roles(deps.programs), Action.ROSTER_IMPORT, program_id=program_id)
+    try:
+        result = run_import(deps, program=program, path=path, replace=replace, now=now)
+    except RosterRejected as rejected:
+        typer.echo(f"{path}: nothing was imported; {len(rejected.problems)} problem(s):", err=True)
+        for problem in rejected.problems:
+            typer.echo(f"  {problem}", err=True)
+        return 1
+    typer.echo(result.summary(program_id))
+    if result.messages:
+        rate = deps.settings.send_rate_per_second
+        typer.echo(
+            f"Sending {len(result.messages)} messages to the people paired or unpaired ({rate:g} per second)…"
+        )
+        failures = send_messages(deps.client, result.messages, rate_per_second=rate)
+        typer.echo(f"Sent {len(result.messages) - len(failures)} of {len(result.messages)} messages.")
+        for failure in failures:
+            typer.echo(f"  not delivered: {failure}", err=True)
+    return 0

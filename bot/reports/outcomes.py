@@ -1,0 +1,233 @@
+"""The outcome report a program shows its GME committee: per quarter, as CSV, with a Markdown summary.
+
+Wellbeing and psychological safety come from the same frozen weekly figures as the digest: a week
+counts toward its quarter (the quarter holding its Monday) only if the digest rule shows it, so a
+quarter's mean never lets a reader recover a week the digest hid. Column meanings are documented
+in README.md, "Outcome report columns".
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sys
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from fractions import Fraction
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from bot.digests.figures import WeeklySeries, weekly_series
+from bot.digests.weeks import WEEK, latest_due_week, monday_of
+from bot.kernel.deps import Deps
+from bot.kernel.programs import Program
+from bot.reflections.ledger import ledgers_between
+from bot.reports.stats import (
+    ConcernFigures,
+    Demonstrations,
+    Quarter,
+    concern_figures,
+    confirmed_sessions,
+    demonstrations,
+    enrolment,
+    quarters,
+)
+
+
+@dataclass(frozen=True)
+class QuarterRow:
+    """One CSV row; None is written as an empty cell (no data, or hidden to protect anonymity)."""
+
+    quarter: str
+    first_day: date
+    last_day: date
+    mentees_enrolled: int
+    mentees_at_start: int
+    mentees_retained: int
+    retention_rate: float | None
+    prompts_sent: int
+    prompts_answered: int
+    response_rate: float | None
+    wellbeing_mean: float | None
+    wellbeing_answers: int
+    psych_safety_mean: float | None
+    psych_safety_answers: int
+    weeks_reported: int
+    wellbeing_weeks_hidden: int
+    psych_safety_weeks_hidden: int
+    pairs_active: int
+    confirmed_sessions: int
+    sessions_per_pair: float | None
+    confirmed_hours: float
+    mentors_active: int
+    cme_credits: float | None
+    cme_credits_per_mentor: float | None
+    competencies_demonstrated: int
+    median_days_to_demonstration: float | None
+    concerns: int
+    concerns_by_category: str
+    concerns_resolved: int
+    median_days_to_resolution: float | None
+
+
+COLUMNS = list(QuarterRow.__dataclass_fields__)
+
+
+def _ratio(numerator: float, denominator: float) -> float | None:
+    return numerator / denominator if denominator else None
+
+
+def _weeks_of(quarter: Quarter, series: WeeklySeries) -> list[date]:
+    return [w.start for w in series.weeks if quarter.start <= w.start <= quarter.end]
+
+
+def _mean(series: WeeklySeries, weeks: list[date], metric: str) -> tuple[float | None, int, int]:
+    """Mean over the quarter's shown weeks, the answers behind it, and weeks with answers left hidden."""
+    figures = [series.figure(w, "all", metric) for w in weeks]
+    shown = [f for f in figures if f.shown]
+    n, total = sum(f.n for f in shown), sum(f.total for f in shown)
+    return _ratio(total, n), n, sum(1 for f in figures if f.n and not f.shown)
+
+
+@dataclass(frozen=True)
+class _Activity:
+    sessions: dict[int, tuple[int, int]]
+    demonstrated: dict[int, Demonstrations]
+    concerns: dict[int, ConcernFigures]
+    credits: dict[int, Fraction] | None
+
+
+def build_report(
+    session: Session, *, program: Program, start: date, end: date, now: datetime
+) -> list[QuarterRow]:
+    """One row per calendar quarter touching [start, end]; weekly figures only for weeks already closed."""
+    periods = quarters(start, end)
+    first_week = monday_of(start) + (WEEK if monday_of(start) < start else timedelta(0))
+    last_week = min(monday_of(end), latest_due_week(program, now))
+    series = weekly_series(session, program=program, first=first_week, last=last_week, split=set(), now=now)
+    activity = _Activity(
+        confirmed_sessions(session, program_id=program.id, periods=periods),
+        demonstrations(session, program_id=program.id, periods=periods),
+        concern_figures(session, program_id=program.id, periods=periods),
+        _credits(session, program=program, periods=periods),
+    )
+    return [_row(session, program, index, quarter, series, activity) for index, quarter in enumerate(periods)]
+
+
+def _credits(session: Session, *, program: Program, periods: list[Quarter]) -> dict[int, Fraction] | None:
+    """CME credits per quarter from the ledger (the accrual and yearly cap of `mentorbot cme`)."""
+    if program.cme is None:
+        return None
+    found: dict[int, Fraction] = {}
+    for ledger in ledgers_between(session, program=program, start=periods[0].start, end=periods[-1].end):
+        for entry in ledger.entries:
+            index = next(i for i, q in enumerate(periods) if q.start <= entry.row.session_date <= q.end)
+            found[index] = found.get(index, Fraction(0)) + entry.credits
+    return found
+
+
+def _row(
+    session: Session,
+    program: Program,
+    index: int,
+    quarter: Quarter,
+    series: WeeklySeries,
+    activity: _Activity,
+) -> QuarterRow:
+    people = enrolment(session, program_id=program.id, quarter=quarter, tz=program.tz)
+    weeks = _weeks_of(quarter, series)
+    counts = [w for w in series.weeks if w.start in weeks]
+    sent, answered = sum(w.sent for w in counts), sum(w.answered for w in counts)
+    wellbeing, wellbeing_n, wellbeing_hidden = _mean(series, weeks, "wellbeing")
+    psych, psych_n, psych_hidden = _mean(series, weeks, "psych")
+    sessions, minutes = activity.sessions.get(index, (0, 0))
+    shown = activity.demonstrated.get(index, Demonstrations(0, None))
+    concerns = activity.concerns[index]
+    credits = None if activity.credits is None else float(activity.credits.get(index, Fraction(0)))
+    return QuarterRow(
+        quarter.label, quarter.start, quarter.end,
+        people.enrolled, people.at_start, people.retained, _ratio(people.retained, people.at_start),
+        sent, answered, _ratio(answered, sent),
+        wellbeing, wellbeing_n, psych, psych_n, len(weeks), wellbeing_hidden, psych_hidden,
+        people.pairs, sessions, _ratio(sessions, people.pairs), minutes / 60,
+        people.mentors, credits, None if credits is None else _ratio(credits, people.mentors),
+        shown.count, shown.median_days,
+        sum(concerns.by_category.values()), "; ".join(f"{c}={n}" for c, n in concerns.by_category.items()),
+        concerns.resolved, concerns.median_days_to_resolution,
+    )  # fmt: skip
+
+
+def _cell(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
+    return str(value)
+
+
+def to_csv(rows: list[QuarterRow]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(value) for value in asdict(row).values()])
+    return buffer.getvalue()
+
+
+def _percent(value: float | None) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _number(value: float | None, places: int = 1) -> str:
+    return "hidden" if value is None else f"{value:.{places}f}"
+
+
+def to_markdown(program: Program, rows: list[QuarterRow], *, start: date, end: date) -> str:
+    """A short summary table for people, with the anonymity rule stated under it."""
+    lines = [
+        f"# Outcome report: {program.name} ({program.id}), {start} to {end}",
+        "",
+        "| Quarter | Mentees | Retention | Response rate | Wellbeing (1–5) | Psych. safety (1–7) "
+        "| Sessions/pair | Protected hours | CME/mentor | Competencies | Concerns |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        cme = "–" if r.cme_credits_per_mentor is None else f"{r.cme_credits_per_mentor:.1f}"
+        per_pair = "–" if r.sessions_per_pair is None else f"{r.sessions_per_pair:.1f}"
+        lines.append(
+            f"| {r.quarter} | {r.mentees_enrolled} | {_percent(r.retention_rate)} "
+            f"| {_percent(r.response_rate)} "
+            f"| {_number(r.wellbeing_mean)} | {_number(r.psych_safety_mean)} | {per_pair} "
+            f"| {r.confirmed_hours:.1f} | {cme} | {r.competencies_demonstrated} | {r.concerns} |"
+        )
+    k = program.privacy.min_group_size
+    lines += [
+        "",
+        f"Averages use only weeks the weekly digest shows: at least {k} mentees answered and no other figure",
+        "shown differs from it by fewer than that many people. Hidden weeks are left out of the quarter.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def report_command(deps: Deps, *, program_id: str, start: date, end: date, out: Path | None) -> int:
+    """`mentorbot report`: CSV to `out` and the Markdown summary to stdout; without `out`, CSV to stdout
+    and the summary to stderr so the CSV can be piped."""
+    program = deps.programs.get(program_id)
+    if program is None:
+        known = ", ".join(deps.programs.ids)
+        sys.stderr.write(f"mentorbot report: no program '{program_id}' in programs.yml (known: {known})\n")
+        return 1
+    if end < start:
+        sys.stderr.write(f"mentorbot report: --to {end} is before --from {start}\n")
+        return 1
+    with deps.sessions.begin() as session:
+        rows = build_report(session, program=program, start=start, end=end, now=deps.clock())
+    summary = to_markdown(program, rows, start=start, end=end)
+    if out is None:
+        sys.stdout.write(to_csv(rows))
+        sys.stderr.write(summary)
+        return 0
+    out.write_text(to_csv(rows), encoding="utf-8")
+    sys.stdout.write(summary + f"\nCSV: {out} ({len(rows)} quarters; columns explained in README.md)\n")
+    return 0

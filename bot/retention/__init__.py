@@ -1,0 +1,1 @@
+"""Retention: rolling up and purging old answers and free text once a program's retention window passes."""

@@ -1,0 +1,295 @@
+"""privacy.retention_days: raw check-in answers and free text older than that go; weekly totals stay.
+
+Once a day per program: whole weeks of check-ins past the cutoff are rolled into AnswerRollup
+(sent and answered counts, wellbeing and reverse-scored psychological-safety sums), then their
+answers are deleted; notes, reflection text and concern text older than the cutoff are cleared.
+The day's RetentionRun row is the claim: it is inserted in the same transaction as the work, so a
+second process (or a restart) either waits and fails on the key or finds the day done.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+
+import typer
+from sqlalchemy import ColumnElement, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import InstrumentedAttribute, Session
+
+from bot.home.status import plural
+from bot.kernel.deps import Deps
+from bot.kernel.programs import Program
+from storage.models import (
+    AnswerRollup,
+    Base,
+    Checkin,
+    CheckinAnswer,
+    Concern,
+    ConcernMessage,
+    MentoringSession,
+    Reflection,
+)
+from storage.models.retention import RetentionRun
+
+REMOVED = "[removed after {days} days]"
+REVERSED_ITEMS = frozenset({1, 3, 5})  # Edmondson items worded negatively: 8 - answer when aggregated
+CHUNK = 500
+
+
+def monday(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def psych_value(item: int, score: int) -> int:
+    """An answer on the 1–7 scale as it counts toward the mean: reverse-scored for items 1, 3 and 5."""
+    return 8 - score if item in REVERSED_ITEMS else score
+
+
+@dataclass
+class Purge:
+    """What one pass removed (or, dry, would remove) for one program."""
+
+    program_id: str
+    days: int
+    cutoff: datetime
+    weeks_before: date
+    rollups: dict[date, AnswerRollup] = field(default_factory=dict)
+    answers: int = 0
+    notes: int = 0
+    reflections: int = 0
+    concerns: int = 0
+    concern_messages: int = 0
+
+    def line(self, *, dry_run: bool = False) -> str:
+        verb = "would remove" if dry_run else "removed"
+        return (
+            f"retention {self.program_id} (older than {self.days} days, before {self.cutoff:%Y-%m-%d}): "
+            f"{verb} {plural(self.answers, 'check-in answer')} from {plural(len(self.rollups), 'week')} "
+            f"(kept as weekly totals), {plural(self.notes, 'other check-in note')}, the text of "
+            f"{plural(self.reflections, 'reflection')}, {plural(self.concerns, 'concern')} and "
+            f"{plural(self.concern_messages, 'concern reply', 'concern replies')}"
+        )
+
+
+@dataclass(frozen=True)
+class _Window:
+    """Periods and concern weeks in [start, end) are due; start None means from the beginning."""
+
+    start: date | None
+    end: date
+
+    def where(self, column: InstrumentedAttribute[date]) -> list[ColumnElement[bool]]:
+        clauses = [column < self.end]
+        if self.start is not None:
+            clauses.append(column >= self.start)
+        return clauses
+
+
+def begin_purge(session: Session, *, program: Program, now: datetime) -> tuple[Purge, _Window]:
+    """The cutoff and the window of weeks not yet purged for the program."""
+    days = program.privacy.retention_days
+    assert days is not None
+    cutoff = now - timedelta(days=days)
+    done = session.scalar(
+        select(func.max(RetentionRun.weeks_before)).where(RetentionRun.program_id == program.id)
+    )
+    window = _Window(start=done, end=monday(cutoff.astimezone(program.tz).date()))
+    return Purge(program.id, days, cutoff, max(window.end, done or window.end)), window
+
+
+def purge_program(
+    session: Session, purge: Purge, window: _Window, *, program: Program, dry_run: bool = False
+) -> None:
+    """Roll up and delete what is past the program's retention; with dry_run, only count it."""
+    checkin_ids = _roll_up(session, purge, program=program, window=window)
+    purge.answers = len(checkin_ids)
+    if dry_run:
+        _count_text(session, purge, program=program, window=window)
+        return
+    session.add_all(purge.rollups.values())
+    session.flush()  # a week someone else already rolled up fails here, before anything is deleted
+    for chunk in _chunks(checkin_ids):
+        session.execute(delete(CheckinAnswer).where(CheckinAnswer.checkin_id.in_(chunk)))
+    _clear_text(session, purge, program=program, window=window)
+
+
+def _roll_up(session: Session, purge: Purge, *, program: Program, window: _Window) -> list[int]:
+    """Fill purge.rollups from the window's check-ins; return the ids of those with an answer."""
+    query = (
+        select(Checkin.id, Checkin.period, Checkin.sent_at, Checkin.psych_item, CheckinAnswer)
+        .outerjoin(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
+        .where(Checkin.program_id == program.id, *window.where(Checkin.period))
+    )
+    answered: list[int] = []
+    for checkin_id, period, sent_at, item, answer in session.execute(query):
+        week = monday(period)
+        rollup = purge.rollups.get(week)
+        if rollup is None:
+            rollup = purge.rollups[week] = _empty_rollup(program.id, week)
+        rollup.sent += sent_at is not None
+        if answer is None:
+            continue
+        answered.append(checkin_id)
+        rollup.answered += 1
+        if answer.wellbeing is not None:
+            rollup.wellbeing_sum += answer.wellbeing
+            rollup.wellbeing_n += 1
+        if answer.psych_score is not None:
+            rollup.psych_sum += psych_value(item, answer.psych_score)
+            rollup.psych_n += 1
+    return answered
+
+
+def _empty_rollup(program_id: str, week: date) -> AnswerRollup:
+    return AnswerRollup(
+        program_id=program_id,
+        week=week,
+        sent=0,
+        answered=0,
+        wellbeing_sum=0,
+        wellbeing_n=0,
+        psych_sum=0,
+        psych_n=0,
+    )
+
+
+def _text_targets(
+    program: Program, purge: Purge, window: _Window
+) -> dict[str, tuple[type[Base], list[ColumnElement[bool]]]]:
+    checkins_of_program = select(Checkin.id).where(Checkin.program_id == program.id)
+    sessions_of_program = select(MentoringSession.id).where(MentoringSession.program_id == program.id)
+    concerns_of_program = select(Concern.id).where(Concern.program_id == program.id)
+    return {
+        "notes": (
+            CheckinAnswer,
+            [
+                CheckinAnswer.checkin_id.in_(checkins_of_program),
+                CheckinAnswer.answered_at < purge.cutoff,
+                CheckinAnswer.note.is_not(None),
+            ],
+        ),
+        "reflections": (
+            Reflection,
+            [
+                Reflection.session_id.in_(sessions_of_program),
+                Reflection.created_at < purge.cutoff,
+                or_(
+                    Reflection.learned.is_not(None),
+                    Reflection.next_steps.is_not(None),
+                    Reflection.private_notes.is_not(None),
+                ),
+            ],
+        ),
+        # Concerns carry only their week: a week counts once all of it is past the cutoff.
+        "concerns": (Concern, [Concern.program_id == program.id, *window.where(Concern.week)]),
+        "concern_messages": (
+            ConcernMessage,
+            [ConcernMessage.concern_id.in_(concerns_of_program), *window.where(ConcernMessage.week)],
+        ),
+    }
+
+
+def _count_text(session: Session, purge: Purge, *, program: Program, window: _Window) -> None:
+    for name, (model, where) in _text_targets(program, purge, window).items():
+        count = session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+        if model is CheckinAnswer:
+            # Answers being rolled up go whole, notes and all: count only the notes left behind.
+            count -= _notes_in_rollup(session, program=program, window=window, cutoff=purge.cutoff)
+        setattr(purge, name, int(count))
+
+
+def _notes_in_rollup(session: Session, *, program: Program, window: _Window, cutoff: datetime) -> int:
+    query = (
+        select(func.count())
+        .select_from(CheckinAnswer)
+        .join(Checkin, Checkin.id == CheckinAnswer.checkin_id)
+        .where(
+            Checkin.program_id == program.id,
+            *window.where(Checkin.period),
+            CheckinAnswer.answered_at < cutoff,
+            CheckinAnswer.note.is_not(None),
+        )
+    )
+    return int(session.scalar(query) or 0)
+
+
+def _clear_text(session: Session, purge: Purge, *, program: Program, window: _Window) -> None:
+    removed = REMOVED.format(days=purge.days)
+    values: dict[str, dict[str, object]] = {
+        "notes": {"note": None},
+        "reflections": {"learned": None, "next_steps": None, "private_notes": None},
+        # NOT NULL columns: a fixed marker instead of the text.
+        "concerns": {"text": removed},
+        "concern_messages": {"text": removed},
+    }
+    for name, (model, where) in _text_targets(program, purge, window).items():
+        result = session.execute(
+            update(model).where(*where).values(**values[name]).execution_options(synchronize_session=False)
+        )
+        setattr(purge, name, int(getattr(result, "rowcount", 0) or 0))
+
+
+def _chunks(ids: list[int]) -> Iterable[list[int]]:
+    for start in range(0, len(ids), CHUNK):
+        yield ids[start : start + CHUNK]
+
+
+def _claim(session: Session, *, program: Program, purge: Purge, now: datetime, force: bool) -> None:
+    day = now.astimezone(UTC).date()
+    run = session.get(RetentionRun, (program.id, day), with_for_update=True) if force else None
+    if run is None:
+        run = RetentionRun(program_id=program.id, day=day, ran_by="cli" if force else "tick")
+        session.add(run)
+    run.cutoff, run.weeks_before, run.ran_at = purge.cutoff, purge.weeks_before, now
+    session.flush()  # the claim: a twin process inserting the same day fails here
+
+
+def run_program(deps: Deps, *, program: Program, now: datetime, force: bool = False) -> Purge | None:
+    """One claimed pass for a program; None when another process (or an earlier tick) did today's."""
+    day = now.astimezone(UTC).date()
+    if not force:
+        with deps.read_sessions.begin() as session:
+            if session.get(RetentionRun, (program.id, day)) is not None:
+                return None
+    try:
+        with deps.sessions.begin() as session:
+            purge, window = begin_purge(session, program=program, now=now)
+            _claim(session, program=program, purge=purge, now=now, force=force)
+            purge_program(session, purge, window, program=program)
+    except IntegrityError:
+        return None  # lost the race for today's claim (or a week's rollup): all of it rolled back
+    return purge
+
+
+def run_due(deps: Deps, now: datetime) -> list[str]:
+    """The daily retention pass for every program with privacy.retention_days."""
+    done = []
+    for program in deps.programs.programs:
+        if program.privacy.retention_days is None:
+            continue
+        purge = run_program(deps, program=program, now=now)
+        if purge is not None:
+            done.append(purge.line())
+    return done
+
+
+def purge_command(deps: Deps, *, dry_run: bool, now: datetime) -> int:
+    """`mentorbot purge [--dry-run]`: one line per program saying what goes (or went)."""
+    for program in deps.programs.programs:
+        if program.privacy.retention_days is None:
+            typer.echo(f"retention {program.id}: no privacy.retention_days; everything is kept")
+            continue
+        if dry_run:
+            with deps.read_sessions.begin() as session:
+                planned, window = begin_purge(session, program=program, now=now)
+                purge_program(session, planned, window, program=program, dry_run=True)
+            purge: Purge | None = planned
+        else:
+            purge = run_program(deps, program=program, now=now, force=True)
+        if purge is None:
+            typer.echo(f"retention {program.id}: another process is purging right now; try again", err=True)
+            return 1
+        typer.echo(purge.line(dry_run=dry_run))
+    return 0

@@ -1,0 +1,201 @@
+"""Rate-limited, bounded fan-out of Slack sends, and the Slack calls a check-in send needs.
+
+Claims happen lazily, one chunk at a time, just before the pool is ready for more work, so a claimed
+row waits at most a few seconds before its send starts (which keeps the recovery lease honest).
+Outcomes go to a single recorder thread that writes them in small batches.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import queue
+import secrets
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Generic, TypeVar
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.kernel.logging_setup import log_failure
+
+log = logging.getLogger("mentorbot.checkins.sender")
+
+PROMPT_EVENT = "mentorbot_checkin"
+J = TypeVar("J")
+R = TypeVar("R")
+HISTORY_PAGES = 5
+
+
+def process_token() -> str:
+    """Names this process in claims: host, pid and a random part (pids repeat across restarts)."""
+    return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
+
+
+class TokenBucket:
+    """A shared messages-per-second ceiling: each acquire() reserves the next free slot.
+
+    Slots are spaced 1/rate apart (GCRA), with up to `burst` slots available at once after idling.
+    """
+
+    def __init__(self, rate: float, burst: int = 1) -> None:
+        self.interval = 1.0 / rate
+        self.burst = burst
+        self._next = time.monotonic()
+        self._lock = threading.Lock()
+
+    def acquire(self) -> None:
+        with self._lock:
+            now = time.monotonic()
+            slot = max(self._next, now - (self.burst - 1) * self.interval)
+            self._next = slot + self.interval
+        if slot > now:
+            time.sleep(slot - now)
+
+
+class TickClock:
+    """The tick's `now`, advanced by the real time elapsed since the tick started.
+
+    Claims record this, so a long fan-out's later claims do not look stale to another process, while
+    tests and `tick --at` still control the instant.
+    """
+
+    def __init__(self, now: datetime) -> None:
+        self.start = now
+        self._started = time.monotonic()
+
+    def __call__(self) -> datetime:
+        return self.start + timedelta(seconds=time.monotonic() - self._started)
+
+
+@dataclass
+class FanOut(Generic[J, R]):
+    """Run `send` over claimed jobs on a bounded pool; `record` receives outcomes in batches."""
+
+    pool: ThreadPoolExecutor
+    workers: int
+    send: Callable[[J], R]
+    fail: Callable[[J, Exception], R]  # the outcome for a job whose send raised unexpectedly
+    record: Callable[[list[R]], None]
+    batch_size: int = 200
+
+    def run(self, batches: Iterable[list[J]]) -> list[R]:
+        """Submit jobs as slots free up, pulling (and so claiming) the next batch only when needed."""
+        results: queue.Queue[R | None] = queue.Queue()
+        recorded: list[R] = []
+        recorder = threading.Thread(target=self._record_loop, args=(results, recorded), daemon=True)
+        recorder.start()
+        slots = threading.BoundedSemaphore(self.workers * 2)
+        pending: list[Future[None]] = []
+        try:
+            for batch in batches:
+                for job in batch:
+                    slots.acquire()
+                    pending.append(self.pool.submit(self._one, job, results, slots))
+        finally:
+            for future in pending:
+                future.result()
+            results.put(None)
+            recorder.join()
+        return recorded
+
+    def _one(self, job: J, results: queue.Queue[R | None], slots: threading.BoundedSemaphore) -> None:
+        try:
+            outcome = self.send(job)
+        except Exception as exc:  # recorded as a failure below, so nothing is dropped silently
+            log_failure(log, "check-in send failed unexpectedly")
+            outcome = self.fail(job, exc)
+        finally:
+            slots.release()
+        results.put(outcome)
+
+    def _record_loop(self, results: queue.Queue[R | None], recorded: list[R]) -> None:
+        done = False
+        while not done:
+            batch: list[R] = []
+            item = results.get()
+            while item is not None:
+                batch.append(item)
+                if len(batch) >= self.batch_size:
+                    break
+                try:
+                    item = results.get(timeout=0.02)
+                except queue.Empty:
+                    break
+            done = item is None
+            if batch:
+                self._flush(batch)
+                recorded.extend(batch)
+
+    def _flush(self, batch: list[R]) -> None:
+        try:
+            self.record(batch)
+        except Exception:
+            # The rows stay claimed; the next tick after the lease recovers them from Slack's history.
+            log_failure(log, "could not record %d check-in outcomes", len(batch))
+
+
+def slack_error(exc: Exception) -> str:
+    """A short, text-free description of why a Slack call failed."""
+    if isinstance(exc, SlackApiError):
+        return str(exc.response.get("error") or f"http_{exc.response.status_code}")
+    return type(exc).__name__
+
+
+RETRYABLE_ERRORS = (SlackApiError, OSError, TimeoutError)
+
+
+def dnd_until(client: WebClient, *, user_id: str, now: datetime) -> datetime | None:
+    """When the user's Do Not Disturb ends, if it is on at `now`; None when off or unknown."""
+    try:
+        info = client.dnd_info(user=user_id)
+    except RETRYABLE_ERRORS as exc:
+        # Not knowing is no reason to hold a prompt back: Slack itself silences it during DND.
+        log.warning("dnd.info failed (%s); sending without the DND check", slack_error(exc))
+        return None
+    ends: list[float] = []
+    if info.get("snooze_enabled") and info.get("snooze_endtime"):
+        ends.append(float(info["snooze_endtime"]))
+    start, end = info.get("next_dnd_start_ts"), info.get("next_dnd_end_ts")
+    if info.get("dnd_enabled") and start and end and float(start) <= now.timestamp() < float(end):
+        ends.append(float(end))
+    until = max(ends, default=0.0)
+    return datetime.fromtimestamp(until, UTC) if until > now.timestamp() else None
+
+
+def find_prompt(client: WebClient, *, user_id: str, checkin_id: int) -> tuple[str, str] | None:
+    """(channel, ts) of the prompt for `checkin_id` in the user's DM, found by its message metadata.
+
+    Raises SlackApiError/OSError when the history cannot be read: then nobody knows, and the caller
+    must not send again.
+    """
+    channel = client.conversations_open(users=user_id)["channel"]["id"]
+    cursor: str | None = None
+    for _ in range(HISTORY_PAGES):
+        page = client.conversations_history(
+            channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+        )
+        messages: list[dict[str, Any]] = page.get("messages", [])
+        for message in messages:
+            if _is_prompt_for(message, checkin_id):
+                return channel, str(message["ts"])
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not page.get("has_more") or not cursor:
+            break
+    return None
+
+
+def _is_prompt_for(message: dict[str, Any], checkin_id: int) -> bool:
+    metadata = message.get("metadata") or {}
+    payload = metadata.get("event_payload") or {}
+    return metadata.get("event_type") == PROMPT_EVENT and payload.get("checkin_id") == checkin_id
+
+
+def prompt_metadata(checkin_id: int) -> dict[str, Any]:
+    return {"event_type": PROMPT_EVENT, "event_payload": {"checkin_id": checkin_id}}
