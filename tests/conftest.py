@@ -18,7 +18,6 @@ from sqlalchemy.engine import make_url
 from bot.app.bolt_app import build_app
 from bot.app.bootstrap import bootstrap
 from bot.app.http_server import BackgroundServer, make_server
-from bot.fake_slack.models import FakeUser
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.clock import SettableClock as Clock
@@ -28,26 +27,7 @@ from bot.kernel.settings import Settings
 from storage import migrate
 from storage.crypto import Keys, install_keys
 from storage.engine import make_engine
-
-SIGNING_SECRET = "test-signing-secret"
-SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
-PROGRAMS_FILE = Path(__file__).with_name("data") / "programs.yml"
-BACKEND = os.environ.get("MENTORBOT_TEST_BACKEND", "sqlite")
-PG_ADMIN_URL = os.environ.get("MENTORBOT_TEST_PG_URL", "")
-
-USERS = [
-    FakeUser(id="U0COORD1", name="cora", real_name="Cora Coordinator", tz="America/New_York"),
-    FakeUser(id="U0COORD2", name="nia", real_name="Nia Nurse-Lead", tz="America/Chicago"),
-    FakeUser(id="U0MENTOR1", name="dr.mendes", real_name="Ana Mendes", tz="America/New_York"),
-    FakeUser(id="U0MENTOR2", name="dr.chen", real_name="Wei Chen", tz="America/Chicago"),
-    FakeUser(id="U0MENTEE1", name="amara", real_name="Amara Okafor", tz="Asia/Kolkata"),
-    FakeUser(id="U0MENTEE2", name="diego", real_name="Diego Ruiz", tz="America/Chicago"),
-    FakeUser(id="U0MENTEE3", name="lin", real_name="Lin Park", tz="America/New_York"),
-    FakeUser(id="U0OUTSIDE", name="olivia", real_name="Olivia Outsider", tz="Europe/London"),
-    FakeUser(id="U0DIO", name="dio", real_name="Dana DIO", tz="America/New_York"),
-]
-for user in USERS:
-    object.__setattr__(user, "email", f"{user.name}@example.org") if not user.email else None
+from tests.support.people import BACKEND, PG_ADMIN_URL, PROGRAMS_FILE, SECRET_KEY, SIGNING_SECRET, USERS
 
 
 def pytest_report_header(config: pytest.Config) -> str:

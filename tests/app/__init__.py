@@ -1,0 +1,1 @@
+"""Tests of the CLI, servers, manifest and the demo."""

@@ -1,0 +1,1 @@
+"""Tests of the weekly digest and its suppression."""

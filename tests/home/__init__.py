@@ -1,0 +1,1 @@
+"""Tests of App Home, status and help."""

@@ -1,0 +1,1 @@
+"""Tests of settings, programs, roles, people, logging."""

@@ -1,0 +1,106 @@
+"""The people cache: users.info once a day, user_change events, emails, the active flag."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import timedelta
+
+import pytest
+
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.clock import SettableClock as Clock
+from bot.kernel.deps import Deps
+from bot.kernel.people import UnknownUser, ensure_known_person, ensure_person, fetch_user_by_email
+from storage.models import Person
+from storage.repositories.people import people_by_email
+from tests.support.factories import add_person
+
+
+def person(deps: Deps, user_id: str) -> Person | None:
+    with deps.sessions.begin() as session:
+        return session.get(Person, user_id)
+
+
+def refresh(deps: Deps, user_id: str) -> Person:
+    with deps.sessions.begin() as session:
+        return ensure_person(session, client=deps.client, user_id=user_id, now=deps.clock())
+
+
+def test_a_new_person_is_read_from_users_info_and_cached_for_a_day(
+    deps: Deps, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    first = refresh(deps, "U0MENTEE1")
+    assert (first.real_name, first.timezone, first.email, first.active) == (
+        "Amara Okafor",
+        "Asia/Kolkata",
+        "amara@example.org",
+        True,
+    )
+    assert first.first_seen_at == clock.now
+    fake_slack.add_user(dataclasses.replace(fake_slack.users["U0MENTEE1"], tz="Europe/Berlin"))
+    clock.now += timedelta(hours=23)
+    assert refresh(deps, "U0MENTEE1").timezone == "Asia/Kolkata"
+    assert len(fake_slack.calls_to("users.info")) == 1
+    clock.now += timedelta(hours=2)
+    again = refresh(deps, "U0MENTEE1")
+    assert again.timezone == "Europe/Berlin" and again.first_seen_at == clock.now - timedelta(hours=25)
+    assert len(fake_slack.calls_to("users.info")) == 2
+
+
+def test_a_slack_failure_keeps_the_cached_profile(deps: Deps, fake_slack: FakeSlack, clock: Clock) -> None:
+    refresh(deps, "U0MENTOR1")
+    clock.now += timedelta(days=2)
+    fake_slack.inject("users.info", error="fatal_error")
+    assert refresh(deps, "U0MENTOR1").real_name == "Ana Mendes"
+
+
+def test_an_unknown_id_is_refused_for_pairing(deps: Deps) -> None:
+    with deps.sessions.begin() as session, pytest.raises(UnknownUser) as caught:
+        ensure_known_person(session, client=deps.client, user_id="U0NOBODY9", now=deps.clock())
+    assert caught.value.user_id == "U0NOBODY9"
+    assert person(deps, "U0NOBODY9") is None
+
+
+def test_deactivated_people_and_bots_are_inactive(deps: Deps, fake_slack: FakeSlack) -> None:
+    fake_slack.add_user(dataclasses.replace(fake_slack.users["U0MENTEE2"], deleted=True))
+    fake_slack.add_user(dataclasses.replace(fake_slack.users["U0MENTEE3"], is_bot=True))
+    assert refresh(deps, "U0MENTEE2").active is False
+    assert refresh(deps, "U0MENTEE3").active is False
+
+
+def test_emails_resolve_through_lookup_and_then_the_cache(deps: Deps) -> None:
+    user = fetch_user_by_email(deps.client, "Diego@Example.org")
+    assert user is not None and user["id"] == "U0MENTEE2"
+    assert fetch_user_by_email(deps.client, "nobody@example.org") is None
+    refresh(deps, "U0MENTEE2")
+    with deps.sessions.begin() as session:
+        assert people_by_email(session, emails=["DIEGO@example.org"])["diego@example.org"].id == "U0MENTEE2"
+
+
+def test_user_change_events_update_people_the_bot_knows(
+    deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
+) -> None:
+    add_person(deps, "U0MENTEE1")
+    changed = {
+        "id": "U0MENTEE1",
+        "name": "amara",
+        "real_name": "Amara Okafor-Bello",
+        "tz": "Europe/London",
+        "deleted": False,
+        "profile": {"display_name": "Amara", "real_name": "Amara Okafor-Bello", "email": "amara@example.org"},
+    }
+    assert slack.event({"type": "user_change", "user": changed}).status == 200
+    stranger = {**changed, "id": "U0STRANGER1"}
+    assert slack.event({"type": "user_change", "user": stranger}).status == 200
+    updated = person(deps, "U0MENTEE1")
+    assert updated is not None
+    assert (updated.real_name, updated.display_name, updated.timezone) == (
+        "Amara Okafor-Bello",
+        "Amara",
+        "Europe/London",
+    )
+    assert person(deps, "U0STRANGER1") is None  # nobody the bot has met: not stored
+    assert slack.event({"type": "user_change", "user": {**changed, "deleted": True}}).status == 200
+    gone = person(deps, "U0MENTEE1")
+    assert gone is not None and gone.active is False

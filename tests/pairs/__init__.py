@@ -1,0 +1,1 @@
+"""Tests of pairing and roster import."""

@@ -1,0 +1,1 @@
+"""Tests of anonymity audits across features."""

@@ -1,0 +1,1 @@
+"""Tests of outcome and CME reports."""

@@ -1,0 +1,1 @@
+"""Tests of the schema, migrations and encryption at rest."""

@@ -1,0 +1,1 @@
+"""Helpers the tests share: people and settings, factories, waiting, per-feature drivers."""
