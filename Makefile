@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck test-sqlite test-postgres bench clean
+.PHONY: demo test lint typecheck contracts test-sqlite test-postgres bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# Import rules (pyproject.toml [tool.importlinter]): layers, independent features, no tests in the product.
+contracts: $(STAMP)
+	$(BIN)/lint-imports --no-cache
+
 test-sqlite: $(STAMP)
 	@echo "== test suite on SQLite =="
 	MENTORBOT_TEST_BACKEND=sqlite $(BIN)/pytest -q
@@ -30,7 +34,7 @@ test-postgres: $(STAMP)
 	@echo "== test suite on PostgreSQL (throwaway cluster) =="
 	scripts/with-postgres.sh env MENTORBOT_TEST_BACKEND=postgresql $(BIN)/pytest -q
 
-test: lint typecheck test-sqlite test-postgres
+test: lint typecheck contracts test-sqlite test-postgres
 
 bench: $(STAMP)
 	$(BIN)/python bench/ack_latency.py

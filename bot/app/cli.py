@@ -186,7 +186,7 @@ def digest(
     ] = False,
 ) -> None:
     """Build the program's weekly digest now."""
-    from bot.digests.posting import digest_command
+    from bot.app.commands import digest_command
 
     with operator_errors():
         _, deps = settings_and_deps()
@@ -202,7 +202,7 @@ def roster_import(
     ] = False,
 ) -> None:
     """Add pairs from a CSV with columns mentor,mentee[,focus] (Slack ids or emails); all or nothing."""
-    from bot.pairs.roster import roster_import_command
+    from bot.app.commands import roster_import_command
 
     with operator_errors():
         _, deps = settings_and_deps()
@@ -219,12 +219,12 @@ def report(
     out: Annotated[Path | None, typer.Option(help="write the CSV here instead of stdout")] = None,
 ) -> None:
     """Outcome report per quarter: CSV, plus a Markdown summary on stdout."""
-    from bot.reports.outcomes import report_command
+    from bot.app.commands import report_command
 
     start, end = parse_day("--from", from_), parse_day("--to", to)
     with operator_errors():
         _, deps = settings_and_deps()
-    raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out=out))
+    raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out_file=out))
 
 
 @cli.command()
@@ -234,11 +234,11 @@ def cme(
     out: Annotated[Path | None, typer.Option(help="write the CSV here instead of stdout")] = None,
 ) -> None:
     """Per-mentor protected hours and CME credits for a year, with the sessions behind them."""
-    from bot.reports.cme import cme_command
+    from bot.app.commands import cme_command
 
     with operator_errors():
         _, deps = settings_and_deps()
-    raise typer.Exit(cme_command(deps, program_id=program, year=year, out=out))
+    raise typer.Exit(cme_command(deps, program_id=program, year=year, out_file=out))
 
 
 @cli.command()
@@ -246,7 +246,7 @@ def purge(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="show what would be deleted")] = False,
 ) -> None:
     """Delete raw answers and free text older than each program's privacy.retention_days."""
-    from bot.retention.purge import purge_command
+    from bot.app.commands import purge_command
 
     with operator_errors():
         _, deps = settings_and_deps()

@@ -19,6 +19,7 @@ from bot.checkins import blocks, schedule
 from bot.kernel.authz import NotAllowed
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program, ProgramsConfig
+from bot.kernel.text import day_label
 from bot.slack.delivery import RETRYABLE_ERRORS, slack_error
 from storage.models import Checkin, CheckinAnswer
 from storage.repositories import checkins as repo
@@ -76,7 +77,7 @@ def owned(session: Session, *, deps: Deps, checkin_id: int, user_id: str, now: d
     zone = schedule.zone_of(person.timezone if person else None, program.timezone)
     if checkin.status not in repo.ANSWERABLE or now >= checkin.expires_at:
         raise CheckinClosed(
-            f"This check-in for {schedule.day_label(checkin.period)} closed on "
+            f"This check-in for {day_label(checkin.period)} closed on "
             f"{schedule.local_label(checkin.expires_at, zone)} your time, so your answer was not saved. "
             "Your next check-in will come at the usual time."
         )
@@ -113,7 +114,7 @@ def modal_view(deps: Deps, *, checkin_id: int, user_id: str, now: datetime) -> d
             prefill = blocks.Prefill(answer.wellbeing, answer.psych_score, answer.met_mentor, answer.note)
     return blocks.answer_modal(
         checkin_id=checkin_id,
-        period=schedule.day_label(found.checkin.period),
+        period=day_label(found.checkin.period),
         item=found.checkin.psych_item,
         audience=found.audience,
         prefill=prefill,
@@ -152,7 +153,7 @@ def update_dm(
         text, thanks = blocks.thanks(
             checkin_id=checkin_id,
             name=found.name,
-            period=schedule.day_label(checkin.period),
+            period=day_label(checkin.period),
             recorded=_recorded(answer),
             open_until=schedule.local_label(checkin.expires_at, found.zone),
             audience=found.audience,
@@ -183,7 +184,7 @@ def deliver_note(deps: Deps, *, checkin_id: int, now: datetime) -> bool:
         mentee = people_by_id(session, user_ids=[checkin.mentee_id]).get(checkin.mentee_id)
         text, note_blocks = blocks.note_to_mentor(
             mentee=(mentee.real_name or mentee.name) if mentee else checkin.mentee_id,
-            period=schedule.day_label(checkin.period),
+            period=day_label(checkin.period),
             note=note,
             wellbeing=answer.wellbeing,
             met=answer.met_mentor,

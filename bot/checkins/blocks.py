@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.checkins import edmondson
+from bot.kernel.text import escape
 
 Blocks = list[dict[str, Any]]
 
@@ -62,11 +63,6 @@ def _button(label: str, action_id: str, value: str, *, primary: bool = False) ->
     if primary:
         button["style"] = "primary"
     return button
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn escaping for text people typed."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def wellbeing_label(score: int) -> str:

@@ -13,6 +13,7 @@ from bot.checkins.pauses import pause_line
 from bot.checkins.tick import run_checkin_tick
 from bot.kernel.deps import Deps
 from bot.kernel.roles import Role, UserRoles
+from bot.kernel.text import day_label, escape
 from storage.repositories import checkins as repo
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
@@ -36,7 +37,7 @@ def next_checkin_line(session: Session, *, deps: Deps, user_id: str, now: dateti
     for checkin in repo.open_checkins(session, mentee_id=user_id, now=now):
         if checkin.status == "sent":
             return (
-                f"Your check-in for {schedule.day_label(checkin.period)} is open until "
+                f"Your check-in for {day_label(checkin.period)} is open until "
                 f"{schedule.local_label(checkin.expires_at, zone)} your time: type `/checkin` to answer."
             )
     due = next_due(session, deps=deps, user_id=user_id, now=now)
@@ -106,7 +107,7 @@ def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str
             name = (person.real_name or person.name) if person else mentee_id
             row = answered.get(mentee_id)
             lines.append(
-                f"• {blocks.escape(name)}: " + (_answer_summary(row) if row else "no check-in answered yet")
+                f"• {escape(name)}: " + (_answer_summary(row) if row else "no check-in answered yet")
             )
     if not lines:
         return []
@@ -115,7 +116,7 @@ def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str
 
 
 def _answer_summary(row: Any) -> str:
-    parts = [schedule.day_label(row.period)]
+    parts = [day_label(row.period)]
     if row.wellbeing is not None:
         parts.append(f"wellbeing {blocks.wellbeing_label(row.wellbeing)}")
     if row.met_mentor is not None:

@@ -122,7 +122,3 @@ def local_label(instant: datetime, zone: ZoneInfo, *, with_time: bool = True) ->
     local = instant.astimezone(zone)
     day = f"{local:%a} {local.day} {local:%b}"
     return f"{day}, {local:%H:%M}" if with_time else day
-
-
-def day_label(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b}"

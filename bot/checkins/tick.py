@@ -26,6 +26,7 @@ from bot.checkins.edmondson import item_for
 from bot.kernel.deps import Deps
 from bot.kernel.people import REFRESH_AFTER, apply_profile
 from bot.kernel.programs import Program
+from bot.kernel.text import day_label
 from bot.slack.delivery import (
     RETRYABLE_ERRORS,
     FanOut,
@@ -372,7 +373,7 @@ class CheckinTick:
         zone = self._zone_of(row)
         text, reminder_blocks = blocks.reminder(
             checkin_id=row.id,
-            period=schedule.day_label(row.period),
+            period=day_label(row.period),
             open_until=schedule.local_label(row.expires_at, zone),
         )
         self.limiter.acquire()
@@ -412,7 +413,7 @@ class CheckinTick:
     def _close(self, row: Checkin) -> int | None:
         zone = self._zone_of(row)
         text, closed_blocks = blocks.closed(
-            period=schedule.day_label(row.period), closed_at=schedule.local_label(row.expires_at, zone)
+            period=day_label(row.period), closed_at=schedule.local_label(row.expires_at, zone)
         )
         self.limiter.acquire()
         try:

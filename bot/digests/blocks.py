@@ -18,6 +18,7 @@ from bot.digests.figures import Figure
 from bot.digests.stats import WeekCounts
 from bot.digests.trend_chart import GAP, sparkline
 from bot.kernel.suppression import OVERLAP, SMALL
+from bot.kernel.text import escape
 from bot.reflections.terms import TOPICS, competency_label
 
 Block = dict[str, Any]
@@ -33,11 +34,6 @@ TITLES = {"wellbeing": "Wellbeing", "psych": "Psychological safety"}
 class DigestMessage:
     text: str  # notification fallback
     blocks: list[Block]
-
-
-def escape(text: str) -> str:
-    """Slack mrkdwn control characters, so people's words stay words."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def day(value: date) -> str:

@@ -10,11 +10,9 @@ metadata naming program and week) before it is posted again, so a restart never 
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import socket
-import sys
 from datetime import date, datetime, timedelta
 from typing import Any
 
@@ -214,30 +212,6 @@ def preview(deps: Deps, *, program: Program, now: datetime) -> DigestMessage:
     schedule = f"{program.digest.weekday.capitalize()} {program.digest.time:%H:%M} ({program.timezone})"
     note = f"Preview: the digest posts to <#{program.digest.channel}> every {schedule}."
     return render_digest(digest, text_trend=True, note=note)
-
-
-def digest_command(deps: Deps, *, program_id: str, dry_run: bool, now: datetime) -> int:
-    """`mentorbot digest PROGRAM [--dry-run]`: post the latest due digest now, or print its Block Kit."""
-    program = deps.programs.get(program_id)
-    if program is None:
-        known = ", ".join(deps.programs.ids)
-        sys.stderr.write(f"mentorbot digest: no program '{program_id}' in programs.yml (known: {known})\n")
-        return 1
-    week = latest_due_week(program, now)
-    if dry_run:
-        with deps.sessions.begin() as session:
-            message = render_digest(
-                build_digest(session, program=program, week=week, now=now), text_trend=True
-            )
-        body = {"channel": program.digest.channel, "text": message.text, "blocks": message.blocks}
-        sys.stdout.write(json.dumps(body, indent=2, ensure_ascii=False) + "\n")
-        return 0
-    line = post_week(deps, program=program, week=week, now=now)
-    if line is None:
-        sys.stdout.write(f"digest {program.id} week of {week}: already posted (or being posted) once\n")
-        return 0
-    sys.stdout.write(line + "\n")
-    return 1 if "not posted" in line else 0
 
 
 def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> list[dict[str, Any]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import date, datetime
+from datetime import datetime
 
 from sqlalchemy.orm import Session
 
@@ -12,19 +12,11 @@ from bot.kernel.deps import Deps
 from bot.kernel.people import reader_timezone
 from bot.kernel.programs import Program
 from bot.kernel.roles import Role, UserRoles, roles_of
+from bot.kernel.text import day_text, plural
 from bot.pairs.welcome import DAY_NAMES
 from storage.models import Pair, Pause, Person
 from storage.repositories.pairs import active_pairs_of, program_counts
 from storage.repositories.people import get_person
-
-
-def plural(n: int, noun: str, nouns: str | None = None) -> str:
-    return f"{n} {noun}" if n == 1 else f"{n} {nouns or noun + 's'}"
-
-
-def day_text(day: date) -> str:
-    """`26 November 2026` (for a datetime: in whatever zone it carries)."""
-    return f"{day.day} {day:%B %Y}"
 
 
 def active_pause(session: Session, *, user_id: str, now: datetime) -> Pause | None:

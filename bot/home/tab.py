@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.checkins import home as checkins
-from bot.home.status import active_pause, day_text, plural, schedule_lines
+from bot.home.status import active_pause, schedule_lines
 from bot.kernel.deps import Deps
 from bot.kernel.people import reader_timezone
 from bot.kernel.roles import Role, UserRoles, roles_of
+from bot.kernel.text import day_text, plural
 from bot.reflections import home as reflections
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of, program_counts

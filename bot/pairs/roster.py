@@ -16,10 +16,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import typer
 from sqlalchemy.orm import Session
 
-from bot.kernel.authz import Action, require
 from bot.kernel.deps import Deps
 from bot.kernel.people import (
     Profile,
@@ -31,8 +29,8 @@ from bot.kernel.people import (
     new_person,
 )
 from bot.kernel.programs import Program
-from bot.kernel.roles import OPERATOR_ID, operator_roles
-from bot.pairs.pairing import farewell_messages, pair_target, pairing_problem, send_messages, welcome_messages
+from bot.kernel.roles import OPERATOR_ID
+from bot.pairs.pairing import farewell_messages, pair_target, pairing_problem, welcome_messages
 from bot.pairs.welcome import Message, PairView
 from storage.models import AuditEntry, Pair, Person
 from storage.repositories.audit import record_audit
@@ -469,34 +467,3 @@ def run_import(deps: Deps, *, program: Program, path: Path, replace: bool, now: 
     return import_roster(
         deps, program=program, rows=rows, directory=directory, replace=replace, source=path.name, now=now
     )
-
-
-def roster_import_command(deps: Deps, *, program_id: str, path: Path, replace: bool, now: datetime) -> int:
-    """The CLI: import, print a summary, then send the DMs. Exit 1 when the file is rejected."""
-    program = deps.programs.get(program_id)
-    if program is None:
-        typer.echo(
-            f"roster import: unknown program '{program_id}' "
-            f"(programs.yml has: {', '.join(deps.programs.ids)})",
-            err=True,
-        )
-        return 1
-    require(operator_roles(deps.programs), Action.ROSTER_IMPORT, program_id=program_id)
-    try:
-        result = run_import(deps, program=program, path=path, replace=replace, now=now)
-    except RosterRejected as rejected:
-        typer.echo(f"{path}: nothing was imported; {len(rejected.problems)} problem(s):", err=True)
-        for problem in rejected.problems:
-            typer.echo(f"  {problem}", err=True)
-        return 1
-    typer.echo(result.summary(program_id))
-    if result.messages:
-        rate = deps.settings.send_rate_per_second
-        typer.echo(
-            f"Sending {len(result.messages)} messages to the people paired or unpaired ({rate:g} per second)…"
-        )
-        failures = send_messages(deps.client, result.messages, rate_per_second=rate)
-        typer.echo(f"Sent {len(result.messages) - len(failures)} of {len(result.messages)} messages.")
-        for failure in failures:
-            typer.echo(f"  not delivered: {failure}", err=True)
-    return 0

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
-from pathlib import Path
 
-from bot.kernel.deps import Deps
+from sqlalchemy.orm import Session
+
 from bot.kernel.people import display_name
 from bot.kernel.programs import Program
 from bot.reflections.ledger import MentorLedger, number, year_ledgers
@@ -33,35 +32,12 @@ COLUMNS = [
 ]
 
 
-def cme_command(deps: Deps, *, program_id: str, year: int, out: Path | None) -> int:
-    """Write the year's CSV to `out` (or stdout); exit 1 naming the problem for an unknown program."""
-    program = deps.programs.get(program_id)
-    if program is None:
-        known = ", ".join(deps.programs.ids)
-        sys.stderr.write(f"mentorbot cme: unknown program '{program_id}' (programs.yml has: {known})\n")
-        return 1
-    if not 1900 < year < 3000:
-        sys.stderr.write(f"mentorbot cme: --year {year} is not a calendar year like 2026\n")
-        return 1
-    with deps.read_sessions.begin() as session:
-        ledgers = year_ledgers(session, program=program, year=year)
-        ids = [ledger.mentor_id for ledger in ledgers] + [
-            e.row.mentee_id for lg in ledgers for e in lg.entries
-        ]
-        people = people_by_id(session, user_ids=ids)
-        names = {user_id: _cell(display_name(person, "")) for user_id, person in people.items()}
-    text = render_csv(ledgers, names=names, program=program)
-    if out is None:
-        sys.stdout.write(text)
-    else:
-        out.write_text(text, encoding="utf-8")
-        sessions = sum(len(ledger.entries) for ledger in ledgers)
-        sys.stdout.write(f"{out}: {len(ledgers)} mentors, {sessions} confirmed sessions in {year}\n")
-    if program.cme is None:
-        sys.stderr.write(
-            f"mentorbot cme: {program_id} has no `cme:` in programs.yml; credits are left empty\n"
-        )
-    return 0
+def cme_rows(session: Session, *, program: Program, year: int) -> tuple[list[MentorLedger], dict[str, str]]:
+    """The year's ledgers and a CSV-safe name for every mentor and mentee in them."""
+    ledgers = year_ledgers(session, program=program, year=year)
+    ids = [ledger.mentor_id for ledger in ledgers] + [e.row.mentee_id for lg in ledgers for e in lg.entries]
+    people = people_by_id(session, user_ids=ids)
+    return ledgers, {user_id: _cell(display_name(person, "")) for user_id, person in people.items()}
 
 
 def _cell(text: str) -> str:

@@ -10,17 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
-import sys
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
 from bot.digests.figures import WeeklySeries, weekly_series
 from bot.digests.weeks import WEEK, latest_due_week, monday_of
-from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.reflections.ledger import ledgers_between
 from bot.reports.stats import (
@@ -208,26 +205,3 @@ def to_markdown(program: Program, rows: list[QuarterRow], *, start: date, end: d
         "shown differs from it by fewer than that many people. Hidden weeks are left out of the quarter.",
     ]
     return "\n".join(lines) + "\n"
-
-
-def report_command(deps: Deps, *, program_id: str, start: date, end: date, out: Path | None) -> int:
-    """`mentorbot report`: CSV to `out` and the Markdown summary to stdout; without `out`, CSV to stdout
-    and the summary to stderr so the CSV can be piped."""
-    program = deps.programs.get(program_id)
-    if program is None:
-        known = ", ".join(deps.programs.ids)
-        sys.stderr.write(f"mentorbot report: no program '{program_id}' in programs.yml (known: {known})\n")
-        return 1
-    if end < start:
-        sys.stderr.write(f"mentorbot report: --to {end} is before --from {start}\n")
-        return 1
-    with deps.sessions.begin() as session:
-        rows = build_report(session, program=program, start=start, end=end, now=deps.clock())
-    summary = to_markdown(program, rows, start=start, end=end)
-    if out is None:
-        sys.stdout.write(to_csv(rows))
-        sys.stderr.write(summary)
-        return 0
-    out.write_text(to_csv(rows), encoding="utf-8")
-    sys.stdout.write(summary + f"\nCSV: {out} ({len(rows)} quarters; columns explained in README.md)\n")
-    return 0

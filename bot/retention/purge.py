@@ -13,14 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 
-import typer
 from sqlalchemy import ColumnElement, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
-from bot.home.status import plural
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
+from bot.kernel.text import plural
 from storage.models import (
     AnswerRollup,
     Base,
@@ -273,23 +272,3 @@ def run_due(deps: Deps, now: datetime) -> list[str]:
         if purge is not None:
             done.append(purge.line())
     return done
-
-
-def purge_command(deps: Deps, *, dry_run: bool, now: datetime) -> int:
-    """`mentorbot purge [--dry-run]`: one line per program saying what goes (or went)."""
-    for program in deps.programs.programs:
-        if program.privacy.retention_days is None:
-            typer.echo(f"retention {program.id}: no privacy.retention_days; everything is kept")
-            continue
-        if dry_run:
-            with deps.read_sessions.begin() as session:
-                planned, window = begin_purge(session, program=program, now=now)
-                purge_program(session, planned, window, program=program, dry_run=True)
-            purge: Purge | None = planned
-        else:
-            purge = run_program(deps, program=program, now=now, force=True)
-        if purge is None:
-            typer.echo(f"retention {program.id}: another process is purging right now; try again", err=True)
-            return 1
-        typer.echo(purge.line(dry_run=dry_run))
-    return 0

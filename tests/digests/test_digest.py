@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from bot.app.commands import digest_command
 from bot.digests import posting as digests
 from bot.digests.blocks import render_digest
 from bot.digests.content import build_digest
@@ -269,7 +270,7 @@ def test_dry_run_prints_block_kit_and_posts_nothing(
 
     assert isinstance(capsys, pytest.CaptureFixture)
     seed_golden_week(deps)
-    assert digests.digest_command(deps, program_id=PROGRAM, dry_run=True, now=clock.now) == 0
+    assert digest_command(deps, program_id=PROGRAM, dry_run=True, now=clock.now) == 0
     body = json.loads(capsys.readouterr().out)
     assert body["channel"] == CHANNEL and body["blocks"][0]["type"] == "header"
     assert fake_slack.calls_to("chat.postMessage") == []
@@ -281,13 +282,13 @@ def test_digest_command_posts_once_and_names_unknown_programs(
     import pytest
 
     assert isinstance(capsys, pytest.CaptureFixture)
-    assert digests.digest_command(deps, program_id=PROGRAM, dry_run=False, now=ON_TIME) == 0
-    assert digests.digest_command(deps, program_id=PROGRAM, dry_run=False, now=ON_TIME) == 0
+    assert digest_command(deps, program_id=PROGRAM, dry_run=False, now=ON_TIME) == 0
+    assert digest_command(deps, program_id=PROGRAM, dry_run=False, now=ON_TIME) == 0
     out = capsys.readouterr().out
     assert "posted to C0DIGEST" in out and "already posted" in out
     assert len(fake_slack.messages(CHANNEL)) == 1
-    assert digests.digest_command(deps, program_id="nope", dry_run=True, now=clock.now) == 1
-    assert "no program 'nope'" in capsys.readouterr().err
+    assert digest_command(deps, program_id="nope", dry_run=True, now=clock.now) == 1
+    assert "unknown program 'nope'" in capsys.readouterr().err
 
 
 def test_week_arithmetic_follows_the_program_clock(deps: Deps) -> None:

@@ -14,13 +14,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.app.commands import roster_import_command
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.authz import HINT, POLICY, Action, authorize
 from bot.kernel.deps import Deps
 from bot.kernel.roles import operator_roles, roles_of
 from bot.pairs.commands import split_command
-from bot.pairs.roster import roster_import_command
 from bot.reflections.reflect import NO_PAIR
 from handlers.mentorship import SUBCOMMANDS
 from storage.models import Pair

@@ -11,11 +11,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from bot.app.cli import cli
+from bot.app.commands import roster_import_command
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.deps import Deps
 from bot.kernel.programs import ProgramsConfig
 from bot.kernel.settings import get_settings
-from bot.pairs.roster import roster_import_command
 from storage.models import AuditEntry, Pair, Person
 from tests.support.factories import make_pair
 from tests.support.people import PROGRAMS_FILE, SECRET_KEY

@@ -10,8 +10,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.app.cli import cli
+from bot.app.commands import cme_command
 from bot.kernel.deps import Deps
-from bot.reports.cme import cme_command
 from tests.reflections.test_ledger import confirmed
 from tests.support.factories import make_pair
 from tests.support.people import PROGRAMS_FILE, SECRET_KEY
@@ -38,7 +38,7 @@ def test_export_lists_sessions_months_and_year_per_mentor(
     deps: Deps, year_of_sessions: None, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "cme.csv"
-    assert cme_command(deps, program_id="img-2026", year=2026, out=out) == 0
+    assert cme_command(deps, program_id="img-2026", year=2026, out_file=out) == 0
     assert capsys.readouterr().out == f"{out}: 2 mentors, 5 confirmed sessions in 2026\n"
     found = rows(out.read_text())
     ana = [r for r in found if r["mentor_id"] == "U0MENTOR1"]
@@ -64,7 +64,7 @@ def test_export_lists_sessions_months_and_year_per_mentor(
 def test_without_out_the_csv_goes_to_stdout(
     deps: Deps, year_of_sessions: None, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert cme_command(deps, program_id="img-2026", year=2025, out=None) == 0
+    assert cme_command(deps, program_id="img-2026", year=2025, out_file=None) == 0
     found = rows(capsys.readouterr().out)
     assert [(r["mentor_id"], r["kind"], r["session_date"]) for r in found] == [
         ("U0MENTOR2", "session", "2025-12-30"),
@@ -78,14 +78,14 @@ def test_a_program_without_cme_exports_hours_and_says_why_credits_are_empty(
 ) -> None:
     pair = make_pair(deps, "U0MENTOR2", "U0MENTEE2", program_id="nursing-2026")
     confirmed(deps, pair, "2026-05-05", 120)
-    assert cme_command(deps, program_id="nursing-2026", year=2026, out=None) == 0
+    assert cme_command(deps, program_id="nursing-2026", year=2026, out_file=None) == 0
     captured = capsys.readouterr()
     assert [(r["kind"], r["hours"], r["credits"]) for r in rows(captured.out)][-1] == ("year", "2", "")
     assert "nursing-2026 has no `cme:` in programs.yml" in captured.err
 
 
 def test_unknown_program_names_the_known_ones(deps: Deps, capsys: pytest.CaptureFixture[str]) -> None:
-    assert cme_command(deps, program_id="img-2062", year=2026, out=None) == 1
+    assert cme_command(deps, program_id="img-2062", year=2026, out_file=None) == 1
     err = capsys.readouterr().err
     assert err == "mentorbot cme: unknown program 'img-2062' (programs.yml has: img-2026, nursing-2026)\n"
 
@@ -97,7 +97,7 @@ def test_names_cannot_smuggle_spreadsheet_formulas(deps: Deps, capsys: pytest.Ca
     confirmed(deps, pair, "2026-05-05", 60)
     with deps.sessions.begin() as session:
         upsert_person(session, user_id="U0MENTOR1", now=deps.clock(), real_name="=HYPERLINK(1)")
-    cme_command(deps, program_id="img-2026", year=2026, out=None)
+    cme_command(deps, program_id="img-2026", year=2026, out_file=None)
     assert rows(capsys.readouterr().out)[0]["mentor_name"] == "'=HYPERLINK(1)"
 
 

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.app.commands import report_command
 from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
-from bot.reports.outcomes import COLUMNS, build_report, report_command, to_csv, to_markdown
+from bot.reports.outcomes import COLUMNS, build_report, to_csv, to_markdown
 from bot.reports.stats import Quarter, quarters
 from storage.models import AnswerRollup, Pair
 from tests.support.digests import PROGRAM, add_concern, add_people, add_session, answer_week, mentee_ids
@@ -119,13 +120,13 @@ def test_report_command_writes_the_csv_and_prints_the_summary(
 ) -> None:
     seed_two_quarters(deps)
     out = tmp_path / "report.csv"
-    assert report_command(deps, program_id=PROGRAM, start=START, end=END, out=out) == 0
+    assert report_command(deps, program_id=PROGRAM, start=START, end=END, out_file=out) == 0
     printed = capsys.readouterr().out
     assert printed.startswith(
         "# Outcome report: IMG Transition Cohort 2026 (img-2026), 2026-07-01 to 2026-12-31"
     )
     assert "| 2026-Q3 | 3 | 100% | 84% | 3.5 | 5.0 |" in printed
     assert out.read_text().splitlines()[0] == ",".join(COLUMNS)
-    assert report_command(deps, program_id="nope", start=START, end=END, out=None) == 1
-    assert report_command(deps, program_id=PROGRAM, start=END, end=START, out=None) == 1
+    assert report_command(deps, program_id="nope", start=START, end=END, out_file=None) == 1
+    assert report_command(deps, program_id=PROGRAM, start=END, end=START, out_file=None) == 1
     assert "is before --from" in capsys.readouterr().err

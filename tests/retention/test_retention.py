@@ -9,10 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from bot.app.commands import purge_command
 from bot.kernel.deps import Deps
 from bot.kernel.programs import ProgramsConfig
 from bot.retention import purge as retention
-from bot.retention.purge import psych_value, purge_command, run_due
+from bot.retention.purge import psych_value, run_due
 from storage.models import (
     AnswerRollup,
     Checkin,
