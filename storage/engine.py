@@ -42,7 +42,16 @@ def _tune_sqlite(engine: Engine) -> None:
         # Let SQLAlchemy's "begin" event emit BEGIN itself instead of pysqlite's implicit one.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        for pragma in ("journal_mode=WAL", "busy_timeout=30000", "foreign_keys=ON", "synchronous=NORMAL"):
+        # secure_delete: deleted content is overwritten with zeros, not left in free pages to be carved
+        # back out (off by default upstream). See storage.scrub for the WAL.
+        pragmas = (
+            "journal_mode=WAL",
+            "busy_timeout=30000",
+            "foreign_keys=ON",
+            "synchronous=NORMAL",
+            "secure_delete=ON",
+        )
+        for pragma in pragmas:
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
