@@ -74,9 +74,7 @@ def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
             found = True
             roles = roles_of(session, programs=deps.programs, user_id=command["user_id"])
             require(roles, Action.CONCERN_RAISE)
-            left = concerns.concerns_left_today(
-                session, deps=deps, user_id=command["user_id"], now=deps.clock()
-            )
+            left = concerns.concerns_left_today(deps, user_id=command["user_id"], now=deps.clock())
     if not found:
         ack(**ephemeral(concerns.NEUTRAL_STATUS))
     elif left <= 0:
@@ -102,10 +100,7 @@ def _command_lazy(deps: Deps, command: dict[str, str], client: WebClient) -> Non
 def _raise_form(deps: Deps, user_id: str, *, prefill: str) -> dict[str, Any] | None:
     with deps.read_sessions.begin() as session:
         programs = concerns.sender_programs(deps, roles_of(session, programs=deps.programs, user_id=user_id))
-        if (
-            not programs
-            or concerns.concerns_left_today(session, deps=deps, user_id=user_id, now=deps.clock()) <= 0
-        ):
+        if not programs or concerns.concerns_left_today(deps, user_id=user_id, now=deps.clock()) <= 0:
             return None  # the ack already said why
         notes = concerns.modal_notes(session, programs)
     metadata = json.dumps({"program": programs[0].id}) if len(programs) == 1 else ""
@@ -166,7 +161,7 @@ def _draft(view: Body, programs: list[Program]) -> tuple[ConcernDraft | None, di
 
 
 def _submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
-    user_id = body["user"]["id"]  # for the enrolment check and quota hash only
+    user_id = body["user"]["id"]  # for the enrolment check and the in-memory quota only
     with deps.sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id=user_id)
         require(roles, Action.CONCERN_RAISE)

@@ -1,8 +1,8 @@
 """Anonymous concerns: raising one, routing it, the sender's thread and the responders' answers.
 
 Nothing here stores or logs who raised a concern. The sender's Slack user id comes in only to
-check enrolment and to count the daily quota (as a keyed hash), and is gone when the call
-returns. Coordinators (and escalation contacts) act under their own names and are audit-logged.
+check enrolment and to count the daily quota (in memory only: bot.kernel.limits), and is gone when
+the call returns. Coordinators (and escalation contacts) act under their own names and are audit-logged.
 
 Response times are counted in whole days from the Monday of the arrival week (`week`), never
 from an arrival instant, which is not stored: coarse on purpose.
@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from bot.concerns import blocks as concern_blocks
 from bot.concerns.case_keys import hash_case_key, new_case_key
-from bot.concerns.quota import discard_old_days, remaining_today, take_one
+from bot.concerns.quota import give_back, remaining_today, take_one
 from bot.concerns.terms import MAX_TEXT, URGENT_CATEGORIES, Route, case_ref, program_day, week_of
 from bot.kernel.authz import Action, NotAllowed, require
 from bot.kernel.deps import Deps
@@ -104,15 +104,34 @@ def raise_concern(
 ) -> Raised | None:
     """Store a concern and return its one-time case key; None when today's quota is used up.
 
-    `user_id` is used for the quota hash only. Urgent and escalated concerns are marked for
-    posting; `deliver_pending` posts them.
+    `user_id` is counted against the in-memory quota only; nothing derived from it is written, so the
+    transaction that stores the concern holds the concern alone. Urgent and escalated concerns are
+    marked for posting; `deliver_pending` posts them.
     """
     program = deps.programs.get(draft.program_id)
     if program is None:
         raise NotAllowed(f"Unknown program `{draft.program_id}`.")
-    if not take_one(session, keys=deps.keys, user_id=user_id, now=now, limit=deps.settings.concerns_per_day):
+    if not take_one(deps, user_id=user_id, now=now):
         return None
     case_key, route = new_case_key(), route_for(draft, program)
+    try:
+        _store(session, deps=deps, draft=draft, program=program, case_key=case_key, route=route, now=now)
+    except BaseException:
+        give_back(deps, user_id=user_id, now=now)
+        raise
+    return Raised(case_key=case_key, route=route)
+
+
+def _store(
+    session: Session,
+    *,
+    deps: Deps,
+    draft: ConcernDraft,
+    program: Program,
+    case_key: str,
+    route: Route,
+    now: datetime,
+) -> None:
     add_concern(
         session,
         concern=Concern(
@@ -128,13 +147,10 @@ def raise_concern(
             notify_pending=route is not Route.DIGEST,
         ),
     )
-    return Raised(case_key=case_key, route=route)
 
 
-def concerns_left_today(session: Session, *, deps: Deps, user_id: str, now: datetime) -> int:
-    return remaining_today(
-        session, keys=deps.keys, user_id=user_id, now=now, limit=deps.settings.concerns_per_day
-    )
+def concerns_left_today(deps: Deps, *, user_id: str, now: datetime) -> int:
+    return remaining_today(deps, user_id=user_id, now=now)
 
 
 def limit_message(deps: Deps) -> str:
@@ -428,11 +444,8 @@ def _post(deps: Deps, target: str, blocks: list[dict[str, object]], fallback: st
 
 
 def run_due(deps: Deps, now: datetime) -> list[str]:
-    """Discard earlier days' quota keys and counters; retry urgent or escalated posts still pending."""
-    with deps.sessions.begin() as session:
-        gone = discard_old_days(session, now=now)
-    done = [f"concerns: discarded the quota keys of {gone} earlier day(s)"] if gone else []
-    return done + deliver_pending(deps, now=now)
+    """Retry urgent or escalated posts still pending."""
+    return deliver_pending(deps, now=now)
 
 
 def days_to_first_reply(concern: Concern) -> int | None:

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.kernel.clock import utcnow
+from bot.kernel.limits import DailyLimiter
 from bot.kernel.programs import ProgramsConfig
 from bot.kernel.settings import Settings
 from storage.crypto import Keys
@@ -27,3 +28,5 @@ class Deps:
     client: WebClient
     keys: Keys
     clock: Callable[[], datetime] = field(default=utcnow)
+    # Per-person daily limits, in this process's memory only (see bot.kernel.limits).
+    limiter: DailyLimiter = field(default_factory=DailyLimiter)

@@ -2,7 +2,7 @@
 
 from storage.models.base import Base
 from storage.models.checkins import Checkin, CheckinAnswer, Pause
-from storage.models.concerns import Concern, ConcernDayKey, ConcernMessage, ConcernQuota
+from storage.models.concerns import Concern, ConcernMessage
 from storage.models.digests import DigestPost
 from storage.models.people import AuditEntry, Pair, Person, Program
 from storage.models.reflections import CompetencyObservation, MentoringSession, Reflection
@@ -16,9 +16,7 @@ __all__ = [
     "CheckinAnswer",
     "CompetencyObservation",
     "Concern",
-    "ConcernDayKey",
     "ConcernMessage",
-    "ConcernQuota",
     "DigestPost",
     "MentoringSession",
     "Pair",

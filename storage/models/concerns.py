@@ -61,24 +61,3 @@ class ConcernMessage(Base):
     coordinator_id: Mapped[str | None] = mapped_column(String(32))
     text: Mapped[str] = mapped_column(EncryptedText)
     week: Mapped[date]
-
-
-class ConcernQuota(Base):
-    """Per-sender daily count, keyed by HMAC(user, day) under a key discarded with the day."""
-
-    __tablename__ = "concern_quota"
-    __table_args__ = (NO_ROWID,)
-
-    sender_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
-    day: Mapped[date] = mapped_column(index=True)
-    count: Mapped[int]
-
-
-class ConcernDayKey(Base):
-    """The random key for one day's quota hashes; deleted, with that day's counters, the next day."""
-
-    __tablename__ = "concern_day_keys"
-    __table_args__ = (NO_ROWID,)
-
-    day: Mapped[date] = mapped_column(primary_key=True)
-    key: Mapped[str] = mapped_column(String(64))

@@ -1,7 +1,7 @@
-"""Queries over anonymous concerns, their threads and the daily sender quota.
+"""Queries over anonymous concerns and their threads.
 
-Nothing here takes or returns a Slack user id of a sender: the quota is keyed by a hash the
-caller computes, and concerns are found by id or by the hash of a case key.
+Nothing here takes or returns a Slack user id of a sender: concerns are found by id or by the hash of a
+case key. (The daily sender quota is never stored: see bot.concerns.quota.)
 """
 
 from __future__ import annotations
@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import delete, func, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import Concern, ConcernDayKey, ConcernMessage, ConcernQuota
+from storage.models import Concern, ConcernMessage
 
 OPEN_STATUSES = ("open", "acknowledged")
 
@@ -132,72 +131,3 @@ def thread_summaries(session: Session, *, concern_ids: list[str]) -> dict[str, T
         previous = summaries.get(concern_id)
         summaries[concern_id] = ThreadSummary((previous.count if previous else 0) + 1, from_sender)
     return summaries
-
-
-# --- the daily quota ------------------------------------------------------------------------------------
-
-
-def day_key(session: Session, *, day: date) -> str | None:
-    return session.scalar(select(ConcernDayKey.key).where(ConcernDayKey.day == day))
-
-
-def ensure_day_key(session: Session, *, day: date, new_key: str) -> str:
-    """The key for `day`, inserting `new_key` if there is none yet (another process may win)."""
-    existing = day_key(session, day=day)
-    if existing is not None:
-        return existing
-    try:
-        with session.begin_nested():
-            session.add(ConcernDayKey(day=day, key=new_key))
-    except IntegrityError:
-        pass
-    found = day_key(session, day=day)
-    assert found is not None
-    return found
-
-
-def quota_used(session: Session, *, sender_hash: str, day: date) -> int:
-    query = select(ConcernQuota.count).where(ConcernQuota.sender_hash == sender_hash, ConcernQuota.day == day)
-    return session.scalar(query) or 0
-
-
-def consume_quota(session: Session, *, sender_hash: str, day: date, limit: int) -> bool:
-    """Count one concern against this sender's day; False (and nothing changed) when at `limit`."""
-    for _attempt in range(2):
-        bumped = session.execute(
-            update(ConcernQuota)
-            .where(
-                ConcernQuota.sender_hash == sender_hash,
-                ConcernQuota.day == day,
-                ConcernQuota.count < limit,
-            )
-            .values(count=ConcernQuota.count + 1)
-        )
-        if getattr(bumped, "rowcount", 0):
-            return True
-        if quota_used(session, sender_hash=sender_hash, day=day) >= limit:
-            return False
-        try:
-            with session.begin_nested():
-                session.add(ConcernQuota(sender_hash=sender_hash, day=day, count=1))
-            return True
-        except IntegrityError:
-            continue  # a concurrent first submission inserted the row: bump it instead
-    return False
-
-
-def discard_quota_before(session: Session, *, day: date) -> int:
-    """Delete day keys and counters older than `day`; return how many days' keys went.
-
-    On SQLite, secure_delete overwrites the freed bytes: a deleted day key left readable in a free
-    page would let someone recompute the old day's sender hashes.
-    """
-    previous = None
-    if session.get_bind().dialect.name == "sqlite":
-        previous = int(session.execute(text("PRAGMA secure_delete")).scalar_one())
-        session.execute(text("PRAGMA secure_delete = 1"))
-    session.execute(delete(ConcernQuota).where(ConcernQuota.day < day))
-    gone = session.execute(delete(ConcernDayKey).where(ConcernDayKey.day < day))
-    if previous is not None:
-        session.execute(text(f"PRAGMA secure_delete = {previous}"))
-    return int(getattr(gone, "rowcount", 0) or 0)

@@ -197,7 +197,7 @@ def test_response_times_count_from_the_arrival_monday(
 
 def test_concern_tables_carry_no_arrival_order(deps: Deps) -> None:
     inspector = inspect(deps.engine)
-    for table in ("concerns", "concern_messages", "concern_quota", "concern_day_keys"):
+    for table in ("concerns", "concern_messages"):
         types = {c["name"]: str(c["type"]).upper() for c in inspector.get_columns(table)}
         assert not [name for name, kind in types.items() if "TIME" in kind], table
         assert not [c for c in inspector.get_columns(table) if c.get("autoincrement") is True], table

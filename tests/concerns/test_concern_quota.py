@@ -1,30 +1,22 @@
-"""Acceptance 5: at most N concerns per sender per day; the next day starts at zero and the previous
-day's keyed hashes (and the key that made them) are gone from the database."""
+"""At most N concerns per sender per day, counted in process memory: nothing derived from the sender
+reaches the database, and the next day starts at zero."""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
-import pytest
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
-from bot.concerns import service as concerns
 from bot.concerns.quota import remaining_today, take_one
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
-from storage.models import Concern, ConcernDayKey, ConcernQuota
+from bot.kernel.limits import DailyLimiter
+from storage.models import Concern
 from tests.support.concerns import MENTEE, enrol, filled, open_concern_form, slack_json, submit_concern
-from tests.support.people import BACKEND
-
-
-def _quota_rows(deps: Deps) -> tuple[list[object], list[object]]:
-    with deps.sessions.begin() as session:
-        days = list(session.scalars(select(ConcernDayKey.day)))
-        counted = [(q.day, q.count) for q in session.scalars(select(ConcernQuota))]
-    return days, counted
 
 
 def test_the_sixth_concern_of_the_day_is_refused_kindly_and_tomorrow_starts_afresh(
@@ -39,27 +31,26 @@ def test_the_sixth_concern_of_the_day_is_refused_kindly_and_tomorrow_starts_afre
     assert status == 200 and "already raised 5 concerns today" in slack_json(body)["text"]
     assert "Thank you for speaking up" in slack_json(body)["text"]
 
-    today = clock.now.date()
-    assert _quota_rows(deps) == ([today], [(today, 5)])
-
     clock.now += timedelta(days=1)
     assert submit_concern(slack, fake_slack, text="A new day.")["response_action"] == "update"
-    tomorrow = clock.now.date()
-    assert _quota_rows(deps) == ([tomorrow], [(tomorrow, 1)])
     with deps.sessions.begin() as session:
         assert len(session.scalars(select(Concern.id)).all()) == 6
+
+
+def test_no_table_holds_anything_about_who_raised_how_many(deps: Deps) -> None:
+    tables = set(inspect(deps.engine).get_table_names())
+    assert not {"concern_quota", "concern_day_keys"} & tables
+    assert not [t for t in tables if "quota" in t]
 
 
 def test_a_submission_over_the_limit_keeps_the_text_in_the_form(
     deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
 ) -> None:
     enrol(deps)
-    with deps.sessions.begin() as session:
-        for _ in range(4):
-            assert take_one(session, keys=deps.keys, user_id=MENTEE, now=deps.clock(), limit=5)
+    for _ in range(4):
+        assert take_one(deps, user_id=MENTEE, now=deps.clock())
     form = open_concern_form(slack, fake_slack)
-    with deps.sessions.begin() as session:  # the fifth, from a form opened in another window
-        assert take_one(session, keys=deps.keys, user_id=MENTEE, now=deps.clock(), limit=5)
+    assert take_one(deps, user_id=MENTEE, now=deps.clock())  # the fifth, from a form opened in another window
     _, body, _ = slack.view_submission(MENTEE, view=filled(form, text="Please keep this text."))
     reply = slack_json(body)
     assert reply["response_action"] == "errors" and "send it tomorrow" in reply["errors"]["text"]
@@ -67,30 +58,18 @@ def test_a_submission_over_the_limit_keeps_the_text_in_the_form(
 
 def test_each_sender_has_their_own_count(deps: Deps) -> None:
     now = deps.clock()
-    with deps.sessions.begin() as session:
-        for _ in range(5):
-            take_one(session, keys=deps.keys, user_id="U0MENTEE1", now=now, limit=5)
-        assert not take_one(session, keys=deps.keys, user_id="U0MENTEE1", now=now, limit=5)
-        assert take_one(session, keys=deps.keys, user_id="U0MENTEE2", now=now, limit=5)
-        assert remaining_today(session, keys=deps.keys, user_id="U0MENTEE2", now=now, limit=5) == 4
-
-
-def test_tick_discards_earlier_days_even_without_a_new_submission(deps: Deps, clock: Clock) -> None:
-    with deps.sessions.begin() as session:
-        take_one(session, keys=deps.keys, user_id=MENTEE, now=clock.now, limit=5)
-    assert concerns.run_due(deps, clock.now) == []
-    assert concerns.run_due(deps, clock.now + timedelta(days=1)) == [
-        "concerns: discarded the quota keys of 1 earlier day(s)"
-    ]
-    assert _quota_rows(deps) == ([], [])
+    for _ in range(5):
+        take_one(deps, user_id="U0MENTEE1", now=now)
+    assert not take_one(deps, user_id="U0MENTEE1", now=now)
+    assert take_one(deps, user_id="U0MENTEE2", now=now)
+    assert remaining_today(deps, user_id="U0MENTEE2", now=now) == 4
 
 
 def test_concurrent_submissions_never_exceed_the_limit(deps: Deps) -> None:
     now, results = deps.clock(), []
 
     def submit() -> None:
-        with deps.sessions.begin() as session:
-            results.append(take_one(session, keys=deps.keys, user_id=MENTEE, now=now, limit=5))
+        results.append(take_one(deps, user_id=MENTEE, now=now))
 
     threads = [threading.Thread(target=submit) for _ in range(12)]
     for thread in threads:
@@ -98,15 +77,18 @@ def test_concurrent_submissions_never_exceed_the_limit(deps: Deps) -> None:
     for thread in threads:
         thread.join()
     assert sorted(results) == [False] * 7 + [True] * 5
-    assert _quota_rows(deps)[1] == [(now.date(), 5)]
 
 
-@pytest.mark.skipif(BACKEND != "sqlite", reason="SQLite file bytes; PostgreSQL reclaims dead rows by VACUUM")
-def test_the_discarded_day_key_is_not_left_in_the_sqlite_file(deps: Deps, clock: Clock) -> None:
-    with deps.sessions.begin() as session:
-        take_one(session, keys=deps.keys, user_id=MENTEE, now=clock.now, limit=5)
-        key = session.scalars(select(ConcernDayKey.key)).one()
-    concerns.run_due(deps, clock.now + timedelta(days=1))
-    deps.engine.dispose()
-    path = deps.settings.database_url.removeprefix("sqlite:///")
-    assert key.encode() not in open(path, "rb").read()
+def test_the_limit_is_per_process_and_restarts_with_it(deps: Deps) -> None:
+    now = deps.clock()
+    for _ in range(5):
+        take_one(deps, user_id=MENTEE, now=now)
+    assert remaining_today(deps, user_id=MENTEE, now=now) == 0
+    restarted = dataclasses.replace(deps, limiter=DailyLimiter())  # what a restart or another worker sees
+    assert remaining_today(restarted, user_id=MENTEE, now=now) == 5
+
+
+def test_the_limiter_keeps_no_user_id_in_memory() -> None:
+    limiter = DailyLimiter()
+    limiter.take("concern", "U0MENTEE1", now=datetime(2026, 12, 2, 9, tzinfo=UTC), limit=5)
+    assert "U0MENTEE1" not in repr(vars(limiter)) and b"U0MENTEE1" not in b"".join(limiter._counts)
