@@ -5,7 +5,6 @@ App Home pause/resume buttons.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,15 +23,20 @@ from bot.checkins.answers import (
 )
 from bot.checkins.home import next_checkin_line
 from bot.home.tab import build_home
-from bot.kernel.authz import Action, NotAllowed, authorize, require
+from bot.kernel.authz import Action, authorize, require
 from bot.kernel.deps import Deps
 from bot.kernel.roles import roles_of
-from handlers.common import ephemeral, pressed_on, safe_lazy
+from handlers.common import Body, ack_only, ephemeral, pressed_on, safe_lazy, with_deps
 from storage.repositories import checkins as repo
 
-WELLBEING_ACTION = re.compile(r"^checkin_wellbeing_[1-5]$")
 USAGE = "`/checkin` opens your current check-in. " + pauses.USAGE
-FIELD_BLOCKS = {"wellbeing": "wellbeing", "psych_score": "psych", "met_mentor": "met", "note": "note"}
+# ModalAnswer's fields -> the modal's input blocks, where Slack shows a field's error.
+FIELD_BLOCKS = {
+    "wellbeing": blocks.WELLBEING_INPUT,
+    "psych_score": blocks.PSYCH_INPUT,
+    "met_mentor": blocks.MET_INPUT,
+    "note": blocks.NOTE_INPUT,
+}
 FIELD_ERRORS = {
     "wellbeing": "Choose how you are doing, from 1 to 5.",
     "psych_score": "Choose how much you agree, from 1 to 7.",
@@ -42,39 +46,32 @@ FIELD_ERRORS = {
 
 
 def register(app: App, *, deps: Deps) -> None:
-    app.command("/checkin")(ack=_command_ack(deps), lazy=[safe_lazy(_command_open(deps))])
-    app.action(WELLBEING_ACTION)(ack=_ack_only, lazy=[safe_lazy(_wellbeing(deps))])
-    app.action(blocks.OPEN_ACTION)(ack=_ack_only, lazy=[safe_lazy(_open_modal(deps))])
-    app.view(blocks.ANSWER_CALLBACK)(ack=_submission_ack(deps), lazy=[safe_lazy(_submission_after(deps))])
-    app.action(blocks.PAUSE_HOME_ACTION)(ack=_ack_only, lazy=[safe_lazy(_home_toggle(deps, pause=True))])
-    app.action(blocks.RESUME_HOME_ACTION)(ack=_ack_only, lazy=[safe_lazy(_home_toggle(deps, pause=False))])
-
-
-def _ack_only(ack: Ack) -> None:
-    ack()
-
-
-def _tell(respond: Respond, text: str) -> None:
-    respond(text=text, response_type="ephemeral", replace_original=False)
+    app.command("/checkin")(
+        ack=with_deps(checkin_command, deps), lazy=[safe_lazy(open_current_checkin, deps=deps)]
+    )
+    app.action(blocks.WELLBEING_ACTIONS)(ack=ack_only, lazy=[safe_lazy(record_quick_wellbeing, deps=deps)])
+    app.action(blocks.OPEN_ACTION)(ack=ack_only, lazy=[safe_lazy(open_answer_modal, deps=deps)])
+    app.view(blocks.ANSWER_CALLBACK)(
+        ack=with_deps(save_checkin_answer, deps), lazy=[safe_lazy(after_checkin_answer, deps=deps)]
+    )
+    app.action(blocks.PAUSE_HOME_ACTION)(ack=ack_only, lazy=[safe_lazy(pause_from_home, deps=deps)])
+    app.action(blocks.RESUME_HOME_ACTION)(ack=ack_only, lazy=[safe_lazy(resume_from_home, deps=deps)])
 
 
 # -- /checkin ----------------------------------------------------------------------------------------
 
 
-def _command_ack(deps: Deps) -> Any:
-    def checkin_command(ack: Ack, command: dict[str, str]) -> None:
-        user_id, words = command["user_id"], command.get("text", "").split()
-        name = words[0].lower() if words else ""
-        if name in ("pause", "resume"):
-            ack(**ephemeral(_pause_or_resume(deps, user_id=user_id, words=words)))
-        elif name == "":
-            ack(**ephemeral(_open_or_next(deps, user_id=user_id)))
-        elif name == "help":
-            ack(**ephemeral(USAGE))
-        else:
-            ack(**ephemeral(f"I don't know `/checkin {name[:30]}`. {USAGE}"))
-
-    return checkin_command
+def checkin_command(ack: Ack, command: dict[str, str], *, deps: Deps) -> None:
+    user_id, words = command["user_id"], command.get("text", "").split()
+    name = words[0].lower() if words else ""
+    if name in ("pause", "resume"):
+        ack(**ephemeral(_pause_or_resume(deps, user_id=user_id, words=words)))
+    elif name == "":
+        ack(**ephemeral(_open_or_next(deps, user_id=user_id)))
+    elif name == "help":
+        ack(**ephemeral(USAGE))
+    else:
+        ack(**ephemeral(f"I don't know `/checkin {name[:30]}`. {USAGE}"))
 
 
 def _pause_or_resume(deps: Deps, *, user_id: str, words: list[str]) -> str:
@@ -102,77 +99,47 @@ def _open_or_next(deps: Deps, *, user_id: str) -> str:
     return line or "You have no check-ins scheduled."
 
 
-def _command_open(deps: Deps) -> Any:
-    def open_current_checkin(command: dict[str, str], client: WebClient, respond: Respond) -> None:
-        if command.get("text", "").strip():
-            return
-        user_id, now = command["user_id"], deps.clock()
-        with deps.read_sessions.begin() as session:
-            current = repo.open_checkins(session, mentee_id=user_id, now=now)
-        if current:
-            _show_modal(
-                deps,
-                client,
-                respond,
-                checkin_id=current[0].id,
-                user_id=user_id,
-                trigger=command["trigger_id"],
-            )
-
-    return open_current_checkin
-
-
-def _show_modal(
-    deps: Deps, client: WebClient, respond: Respond, *, checkin_id: int, user_id: str, trigger: str
-) -> None:
-    try:
-        view = modal_view(deps, checkin_id=checkin_id, user_id=user_id, now=deps.clock())
-    except (NotAllowed, CheckinClosed) as exc:
-        _tell(respond, str(exc))
+def open_current_checkin(command: dict[str, str], client: WebClient, respond: Respond, *, deps: Deps) -> None:
+    """Open the modal after the ack; `respond` is how safe_lazy tells a refusal (not yours, closed)."""
+    if command.get("text", "").strip():
         return
+    user_id, now = command["user_id"], deps.clock()
+    with deps.read_sessions.begin() as session:
+        current = repo.open_checkins(session, mentee_id=user_id, now=now)
+    if current:
+        _show_modal(deps, client, checkin_id=current[0].id, user_id=user_id, trigger=command["trigger_id"])
+
+
+def _show_modal(deps: Deps, client: WebClient, *, checkin_id: int, user_id: str, trigger: str) -> None:
+    """Open the answer modal; a refusal (not yours, closed) reaches the person through safe_lazy."""
+    view = modal_view(deps, checkin_id=checkin_id, user_id=user_id, now=deps.clock())
     client.views_open(trigger_id=trigger, view=view)
 
 
 # -- the prompt's buttons ----------------------------------------------------------------------------
 
 
-def _action_value(body: dict[str, Any]) -> str:
+def _action_value(body: Body) -> str:
     return str(body["actions"][0].get("value") or "")
 
 
-def _wellbeing(deps: Deps) -> Any:
-    def record_quick_wellbeing(body: dict[str, Any], respond: Respond) -> None:
-        checkin_id, _, score = _action_value(body).partition(":")
-        user_id, now = body["user"]["id"], deps.clock()
-        try:
-            record_wellbeing(deps, checkin_id=int(checkin_id), user_id=user_id, score=int(score), now=now)
-        except (NotAllowed, CheckinClosed) as exc:
-            _tell(respond, str(exc))
-            return
-        after_answer(deps, checkin_id=int(checkin_id), now=now, pressed_on=pressed_on(body))
-
-    return record_quick_wellbeing
+def record_quick_wellbeing(body: Body, respond: Respond, *, deps: Deps) -> None:
+    checkin_id, _, score = _action_value(body).partition(":")
+    user_id, now = body["user"]["id"], deps.clock()
+    # A refusal (not yours, closed) reaches the person through safe_lazy.
+    record_wellbeing(deps, checkin_id=int(checkin_id), user_id=user_id, score=int(score), now=now)
+    after_answer(deps, checkin_id=int(checkin_id), now=now, pressed_on=pressed_on(body))
 
 
-def _open_modal(deps: Deps) -> Any:
-    def open_answer_modal(body: dict[str, Any], client: WebClient, respond: Respond) -> None:
-        checkin_id = int(_action_value(body))
-        _show_modal(
-            deps,
-            client,
-            respond,
-            checkin_id=checkin_id,
-            user_id=body["user"]["id"],
-            trigger=body["trigger_id"],
-        )
-
-    return open_answer_modal
+def open_answer_modal(body: Body, client: WebClient, respond: Respond, *, deps: Deps) -> None:
+    checkin_id = int(_action_value(body))
+    _show_modal(deps, client, checkin_id=checkin_id, user_id=body["user"]["id"], trigger=body["trigger_id"])
 
 
 # -- the modal ---------------------------------------------------------------------------------------
 
 
-def _checkin_id(view: dict[str, Any]) -> int:
+def _checkin_id(view: Body) -> int:
     return int(json.loads(view.get("private_metadata") or "{}")["checkin_id"])
 
 
@@ -185,81 +152,74 @@ def _selected(values: dict[str, Any], block_id: str) -> str | None:
     return None if value is None else str(value)
 
 
-def parse_submission(view: dict[str, Any]) -> ModalAnswer:
+def parse_submission(view: Body) -> ModalAnswer:
     """The modal's state as a ModalAnswer; raises pydantic's ValidationError on bad values."""
     values = view.get("state", {}).get("values", {})
-    met = _selected(values, "met")
+    met = _selected(values, blocks.MET_INPUT)
     return ModalAnswer.model_validate(
         {
-            "wellbeing": _selected(values, "wellbeing"),
-            "psych_score": _selected(values, "psych"),
+            "wellbeing": _selected(values, blocks.WELLBEING_INPUT),
+            "psych_score": _selected(values, blocks.PSYCH_INPUT),
             "met_mentor": None if met is None else met == "1",
-            "note": _selected(values, "note"),
+            "note": _selected(values, blocks.NOTE_INPUT),
         }
     )
 
 
-def _submission_ack(deps: Deps) -> Any:
-    def save_checkin_answer(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        try:
-            answer = parse_submission(view)
-        except ValidationError as exc:
-            fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
-            ack(
-                response_action="errors",
-                errors={FIELD_BLOCKS[f]: FIELD_ERRORS[f] for f in fields if f in FIELD_BLOCKS},
-            )
-            return
-        try:
-            record_answer(
-                deps,
-                checkin_id=_checkin_id(view),
-                user_id=body["user"]["id"],
-                answer=answer,
-                now=deps.clock(),
-            )
-        except CheckinClosed as exc:
-            ack(response_action="update", view=blocks.message_view("Check-in closed", str(exc)))
-            return
-        ack()
-
-    return save_checkin_answer
+def save_checkin_answer(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
+    try:
+        answer = parse_submission(view)
+    except ValidationError as exc:
+        fields = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+        ack(
+            response_action="errors",
+            errors={FIELD_BLOCKS[f]: FIELD_ERRORS[f] for f in fields if f in FIELD_BLOCKS},
+        )
+        return
+    try:
+        record_answer(
+            deps, checkin_id=_checkin_id(view), user_id=body["user"]["id"], answer=answer, now=deps.clock()
+        )
+    except CheckinClosed as exc:
+        ack(response_action="update", view=blocks.message_view("Check-in closed", str(exc)))
+        return
+    ack()
 
 
-def _submission_after(deps: Deps) -> Any:
-    def after_checkin_answer(body: dict[str, Any], view: dict[str, Any]) -> None:
-        checkin_id = _checkin_id(view)
-        with deps.sessions.begin() as session:
-            checkin = repo.get_checkin(session, checkin_id=checkin_id)
-            answered = (
-                checkin is not None
-                and checkin.mentee_id == body["user"]["id"]
-                and checkin.status == "answered"
-            )
-        if answered:
-            after_answer(deps, checkin_id=checkin_id, now=deps.clock())
-
-    return after_checkin_answer
+def after_checkin_answer(body: Body, view: Body, *, deps: Deps) -> None:
+    checkin_id = _checkin_id(view)
+    with deps.sessions.begin() as session:
+        checkin = repo.get_checkin(session, checkin_id=checkin_id)
+        answered = (
+            checkin is not None and checkin.mentee_id == body["user"]["id"] and checkin.status == "answered"
+        )
+    if answered:
+        after_answer(deps, checkin_id=checkin_id, now=deps.clock())
 
 
 # -- App Home ----------------------------------------------------------------------------------------
 
 
-def _home_toggle(deps: Deps, *, pause: bool) -> Any:
-    def toggle_checkin_pause(body: dict[str, Any], client: WebClient) -> None:
-        user_id, now = body["user"]["id"], deps.clock()
-        with deps.sessions.begin() as session:
-            roles = roles_of(session, programs=deps.programs, user_id=user_id)
-            # No longer a mentee (the button was on an old view): the refreshed Home shows no button.
-            if not authorize(roles, Action.CHECKIN_PAUSE).allowed:
-                pass
-            elif pause:
-                zone = zone_for(session, programs=deps.programs, user_id=user_id, program_id=None)
-                pauses.pause(session, person_id=user_id, now=now, until=now + pauses.HOME_PAUSE, zone=zone)
-            else:
-                pauses.resume(session, person_id=user_id, now=now)
-        with deps.sessions.begin() as session:
-            view = build_home(session, deps=deps, user_id=user_id, now=now)
-        client.views_publish(user_id=user_id, view=view)
+def pause_from_home(body: Body, client: WebClient, *, deps: Deps) -> None:
+    _toggle_from_home(deps, body, client, pause=True)
 
-    return toggle_checkin_pause
+
+def resume_from_home(body: Body, client: WebClient, *, deps: Deps) -> None:
+    _toggle_from_home(deps, body, client, pause=False)
+
+
+def _toggle_from_home(deps: Deps, body: Body, client: WebClient, *, pause: bool) -> None:
+    user_id, now = body["user"]["id"], deps.clock()
+    with deps.sessions.begin() as session:
+        roles = roles_of(session, programs=deps.programs, user_id=user_id)
+        # No longer a mentee (the button was on an old view): the refreshed Home shows no button.
+        if not authorize(roles, Action.CHECKIN_PAUSE).allowed:
+            pass
+        elif pause:
+            zone = zone_for(session, programs=deps.programs, user_id=user_id, program_id=None)
+            pauses.pause(session, person_id=user_id, now=now, until=now + pauses.HOME_PAUSE, zone=zone)
+        else:
+            pauses.resume(session, person_id=user_id, now=now)
+    with deps.sessions.begin() as session:
+        view = build_home(session, deps=deps, user_id=user_id, now=now)
+    client.views_publish(user_id=user_id, view=view)

@@ -22,11 +22,16 @@ from bot.concerns.blocks import (
     ACTION_RESOLVE,
     ACTION_SENDER_CLOSE,
     ACTION_SENDER_REPLY,
+    CATEGORY_BLOCK,
     COORDINATOR_REPLY,
+    INVOLVES_BLOCK,
+    PROGRAM_BLOCK,
+    REPLIES_BLOCK,
     SENDER_REPLY,
     SUBMIT,
     TEXT_ACTION,
     TEXT_BLOCK,
+    URGENCY_BLOCK,
     concern_modal,
     confirmation_view,
     coordinator_reply_modal,
@@ -35,15 +40,20 @@ from bot.concerns.blocks import (
     sender_reply_modal,
     status_view,
 )
+from bot.concerns.sender_seal import seal
 from bot.concerns.service import ConcernDraft, Responder
 from bot.concerns.terms import CATEGORIES
 from bot.kernel.authz import Action, NotAllowed, require
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.kernel.roles import roles_of
-from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
+from handlers.common import Body, CommandContext, Subcommand, ack_only, ephemeral, safe_lazy, with_deps
+from storage.models import Concern
 
-Body = dict[str, Any]
+# The coordinators' buttons carry the concern id after a colon.
+REPLY_BUTTONS = re.compile(f"^{ACTION_REPLY}:")
+ACKNOWLEDGE_BUTTONS = re.compile(f"^{ACTION_ACKNOWLEDGE}:")
+RESOLVE_BUTTONS = re.compile(f"^{ACTION_RESOLVE}:")
 USAGE = "Type `/concern` to raise a concern anonymously, or `/concern status KEY` to read the replies to one."
 
 
@@ -60,7 +70,7 @@ def _parse(text: str) -> tuple[str, str]:
     return "raise", text.strip()
 
 
-def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
+def command_ack(ack: Ack, command: dict[str, str], *, deps: Deps) -> None:
     kind, rest = _parse(command.get("text", ""))
     if kind == "help":
         ack(**ephemeral(USAGE))
@@ -83,12 +93,12 @@ def _command_ack(deps: Deps, ack: Ack, command: dict[str, str]) -> None:
         ack()
 
 
-def _command_lazy(deps: Deps, command: dict[str, str], client: WebClient) -> None:
+def open_concern_view(command: dict[str, str], client: WebClient, *, deps: Deps) -> None:
     kind, rest = _parse(command.get("text", ""))
     if kind == "status":
         with deps.read_sessions.begin() as session:
             concern = concerns.find_by_key(session, deps=deps, typed=rest)
-            view = status_view(concern, concerns.thread(session, concern_id=concern.id)) if concern else None
+            view = _status_view(deps, session, concern) if concern else None
     elif kind == "raise":
         view = _raise_form(deps, command["user_id"], prefill=rest)
     else:
@@ -131,19 +141,23 @@ def _chosen_program(view: Body, programs: list[Program]) -> str | None:
         if metadata["program"] not in mine:
             raise NotAllowed("You are no longer enrolled in that program, so the concern was not sent.")
         return str(metadata["program"])
-    chosen = _selected(view["state"]["values"], "program")
+    chosen = _selected(view["state"]["values"], PROGRAM_BLOCK)
     return chosen if chosen in mine else None
 
 
 def _draft(view: Body, programs: list[Program]) -> tuple[ConcernDraft | None, dict[str, str]]:
     """The validated form, or field errors keyed by block id."""
     values = view["state"]["values"]
-    program_id, category, text = _chosen_program(view, programs), _selected(values, "category"), _typed(view)
+    program_id, category, text = (
+        _chosen_program(view, programs),
+        _selected(values, CATEGORY_BLOCK),
+        _typed(view),
+    )
     errors: dict[str, str] = {}
     if program_id is None:
-        errors["program"] = "Please choose the program this is about."
+        errors[PROGRAM_BLOCK] = "Please choose the program this is about."
     if category not in CATEGORIES:
-        errors["category"] = "Please choose what the concern is about."
+        errors[CATEGORY_BLOCK] = "Please choose what the concern is about."
     problem = concerns.text_problem(text)
     if problem:
         errors[TEXT_BLOCK] = problem
@@ -152,15 +166,15 @@ def _draft(view: Body, programs: list[Program]) -> tuple[ConcernDraft | None, di
     draft = ConcernDraft(
         program_id=program_id,
         category=category,
-        urgent=_selected(values, "urgency") == "urgent",
-        involves_mentor_or_coordinator=_checked(values, "involves"),
-        replies_allowed=_checked(values, "replies"),
+        urgent=_selected(values, URGENCY_BLOCK) == "urgent",
+        involves_mentor_or_coordinator=_checked(values, INVOLVES_BLOCK),
+        replies_allowed=_checked(values, REPLIES_BLOCK),
         text=text,
     )
     return draft, {}
 
 
-def _submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
+def submit_concern(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
     user_id = body["user"]["id"]  # for the enrolment check and the in-memory quota only
     with deps.sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id=user_id)
@@ -188,34 +202,46 @@ def _submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
 # --- the sender's thread --------------------------------------------------------------------------------
 
 
-def _sender_reply_submit(deps: Deps, ack: Ack, view: Body) -> None:
+def deliver_pending(*, deps: Deps) -> None:
+    concerns.deliver_pending(deps, now=deps.clock())
+
+
+def _status_view(deps: Deps, session: Session, concern: Concern, *, notice: str = "") -> dict[str, Any]:
+    thread = concerns.thread(session, concern_id=concern.id)
+    return status_view(concern, thread, sealed=seal(deps.keys, concern), notice=notice)
+
+
+def submit_sender_reply(ack: Ack, view: Body, *, deps: Deps) -> None:
     text = _typed(view)
     problem = concerns.text_problem(text)
     if problem or text is None:
         ack(response_action="errors", errors={TEXT_BLOCK: problem or ""})
         return
-    with deps.sessions.begin() as session:
-        concern = concerns.sender_reply(
-            session, deps=deps, concern_id=view["private_metadata"], text=text, now=deps.clock()
-        )
-        thread = concerns.thread(session, concern_id=concern.id)
-    notice = ":white_check_mark: Your reply was added — still anonymous."
-    ack(response_action="update", view=status_view(concern, thread, notice=notice))
+    try:
+        with deps.sessions.begin() as session:
+            concern = concerns.sender_reply(
+                session, deps=deps, sealed=view["private_metadata"], text=text, now=deps.clock()
+            )
+            notice = ":white_check_mark: Your reply was added — still anonymous."
+            updated = _status_view(deps, session, concern, notice=notice)
+    except NotAllowed as refusal:  # a forged or stale seal: nothing stored, nothing of the thread shown
+        ack(response_action="errors", errors={TEXT_BLOCK: str(refusal)})
+        return
+    ack(response_action="update", view=updated)
 
 
-def _push_sender_reply(body: Body, client: WebClient) -> None:
+def push_sender_reply(body: Body, client: WebClient) -> None:
     client.views_push(
         trigger_id=body["trigger_id"], view=sender_reply_modal(body["view"]["private_metadata"])
     )
 
 
-def _close_by_sender(deps: Deps, body: Body, client: WebClient) -> None:
+def close_by_sender(body: Body, client: WebClient, *, deps: Deps) -> None:
     with deps.sessions.begin() as session:
         concern = concerns.sender_close(
-            session, deps=deps, concern_id=body["view"]["private_metadata"], now=deps.clock()
+            session, deps=deps, sealed=body["view"]["private_metadata"], now=deps.clock()
         )
-        thread = concerns.thread(session, concern_id=concern.id)
-    view = status_view(concern, thread, notice="You closed this case. Thank you for raising it.")
+        view = _status_view(deps, session, concern, notice="You closed this case. Thank you for raising it.")
     client.views_update(view_id=body["view"]["id"], view=view)
 
 
@@ -245,28 +271,20 @@ def _button(body: Body) -> tuple[str, str]:
     return str(value["c"]), str(value["v"])
 
 
-def _refuse(respond: Respond, refusal: NotAllowed) -> None:
-    respond(text=str(refusal), response_type="ephemeral", replace_original=False)
-
-
-def _open_coordinator_reply(deps: Deps, body: Body, client: WebClient, respond: Respond) -> None:
+def open_coordinator_reply(body: Body, client: WebClient, respond: Respond, *, deps: Deps) -> None:
     concern_id, _where = _button(body)
     responder = _responder(body)
-    try:
-        with deps.sessions.begin() as session:
-            concern, thread = concerns.for_responder(
-                session, deps=deps, concern_id=concern_id, responder=responder
-            )
-    except NotAllowed as refusal:
-        _refuse(respond, refusal)
-        return
+    with deps.sessions.begin() as session:  # a refusal reaches the person through safe_lazy
+        concern, thread = concerns.for_responder(
+            session, deps=deps, concern_id=concern_id, responder=responder
+        )
     metadata = json.dumps({"c": concern.id, "ch": responder.channel_id})
     client.views_open(
         trigger_id=body["trigger_id"], view=coordinator_reply_modal(concern, thread, metadata=metadata)
     )
 
 
-def _coordinator_reply_submit(deps: Deps, ack: Ack, body: Body, view: Body) -> None:
+def submit_coordinator_reply(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
     text = _typed(view)
     problem = concerns.text_problem(text)
     if problem or text is None:
@@ -286,17 +304,21 @@ def _coordinator_reply_submit(deps: Deps, ack: Ack, body: Body, view: Body) -> N
     ack(response_action="update", view=reply_saved_view())
 
 
+def acknowledge_concern(body: Body, client: WebClient, respond: Respond, *, deps: Deps) -> None:
+    _change_status(deps, body, client, respond, resolve=False)
+
+
+def resolve_concern(body: Body, client: WebClient, respond: Respond, *, deps: Deps) -> None:
+    _change_status(deps, body, client, respond, resolve=True)
+
+
 def _change_status(deps: Deps, body: Body, client: WebClient, respond: Respond, *, resolve: bool) -> None:
     concern_id, where = _button(body)
     responder = _responder(body)
     change = concerns.resolve if resolve else concerns.acknowledge
-    try:
-        with deps.sessions.begin() as session:
-            concern = change(session, deps=deps, concern_id=concern_id, responder=responder, now=deps.clock())
-            listing = _listing(deps, session, concern.program_id) if where == "list" else None
-    except NotAllowed as refusal:
-        _refuse(respond, refusal)
-        return
+    with deps.sessions.begin() as session:  # a refusal reaches the person through safe_lazy
+        concern = change(session, deps=deps, concern_id=concern_id, responder=responder, now=deps.clock())
+        listing = _listing(deps, session, concern.program_id) if where == "list" else None
     if listing is not None:
         respond(text=listing[0], blocks=listing[1], response_type="ephemeral", replace_original=True)
         return
@@ -318,47 +340,13 @@ def _listing(deps: Deps, session: Session, program_id: str) -> tuple[str, list[d
 # --- wiring ---------------------------------------------------------------------------------------------
 
 
-def _just_ack(ack: Ack) -> None:
-    ack()
-
-
 def register(app: App, *, deps: Deps) -> None:
-    def command_ack(ack: Ack, command: dict[str, str]) -> None:
-        _command_ack(deps, ack, command)
-
-    def command_lazy(command: dict[str, str], client: WebClient) -> None:
-        _command_lazy(deps, command, client)
-
-    def submit(ack: Ack, body: Body, view: Body) -> None:
-        _submit(deps, ack, body, view)
-
-    def deliver() -> None:
-        concerns.deliver_pending(deps, now=deps.clock())
-
-    def sender_reply_submit(ack: Ack, view: Body) -> None:
-        _sender_reply_submit(deps, ack, view)
-
-    def close_by_sender(body: Body, client: WebClient) -> None:
-        _close_by_sender(deps, body, client)
-
-    def open_reply(body: Body, client: WebClient, respond: Respond) -> None:
-        _open_coordinator_reply(deps, body, client, respond)
-
-    def coordinator_reply_submit(ack: Ack, body: Body, view: Body) -> None:
-        _coordinator_reply_submit(deps, ack, body, view)
-
-    def acknowledge(body: Body, client: WebClient, respond: Respond) -> None:
-        _change_status(deps, body, client, respond, resolve=False)
-
-    def resolve(body: Body, client: WebClient, respond: Respond) -> None:
-        _change_status(deps, body, client, respond, resolve=True)
-
-    app.command("/concern")(ack=command_ack, lazy=[safe_lazy(command_lazy)])
-    app.view(SUBMIT)(ack=submit, lazy=[safe_lazy(deliver)])
-    app.view(SENDER_REPLY)(sender_reply_submit)
-    app.action(ACTION_SENDER_REPLY)(ack=_just_ack, lazy=[safe_lazy(_push_sender_reply)])
-    app.action(ACTION_SENDER_CLOSE)(ack=_just_ack, lazy=[safe_lazy(close_by_sender)])
-    app.action(re.compile(f"^{ACTION_REPLY}:"))(ack=_just_ack, lazy=[safe_lazy(open_reply)])
-    app.view(COORDINATOR_REPLY)(coordinator_reply_submit)
-    app.action(re.compile(f"^{ACTION_ACKNOWLEDGE}:"))(ack=_just_ack, lazy=[safe_lazy(acknowledge)])
-    app.action(re.compile(f"^{ACTION_RESOLVE}:"))(ack=_just_ack, lazy=[safe_lazy(resolve)])
+    app.command("/concern")(ack=with_deps(command_ack, deps), lazy=[safe_lazy(open_concern_view, deps=deps)])
+    app.view(SUBMIT)(ack=with_deps(submit_concern, deps), lazy=[safe_lazy(deliver_pending, deps=deps)])
+    app.view(SENDER_REPLY)(with_deps(submit_sender_reply, deps))
+    app.action(ACTION_SENDER_REPLY)(ack=ack_only, lazy=[safe_lazy(push_sender_reply)])
+    app.action(ACTION_SENDER_CLOSE)(ack=ack_only, lazy=[safe_lazy(close_by_sender, deps=deps)])
+    app.action(REPLY_BUTTONS)(ack=ack_only, lazy=[safe_lazy(open_coordinator_reply, deps=deps)])
+    app.view(COORDINATOR_REPLY)(with_deps(submit_coordinator_reply, deps))
+    app.action(ACKNOWLEDGE_BUTTONS)(ack=ack_only, lazy=[safe_lazy(acknowledge_concern, deps=deps)])
+    app.action(RESOLVE_BUTTONS)(ack=ack_only, lazy=[safe_lazy(resolve_concern, deps=deps)])

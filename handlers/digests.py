@@ -3,29 +3,23 @@
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from functools import cache
-from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import App, Respond
 from slack_sdk import WebClient
 
+from bot.digests.blocks import PREVIEW_ACTIONS, preview_message_modal, preview_modal
 from bot.digests.posting import preview
 from bot.kernel.authz import Action, authorize
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.kernel.roles import roles_now
-from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
+from handlers.common import Body, CommandContext, Subcommand, ack_only, ephemeral, safe_lazy
 
 log = logging.getLogger("mentorbot.handlers.digests")
 
-HOME_ACTION = "digest_preview_home"
-# App Home makes action ids unique per view: the first program's button is plain, later ones add ".PROGRAM".
-HOME_ACTIONS = re.compile(rf"^{HOME_ACTION}(\.[a-z0-9-]+)?$")
 USAGE = "Type `/mentorship digest PROGRAM preview`"
-MODAL_TITLE = "Digest preview"
 
 
 @cache
@@ -77,46 +71,25 @@ def _respond_with_preview(deps: Deps, program: Program, respond: Respond) -> Non
 MENTORSHIP_SUBCOMMANDS: dict[str, Subcommand] = {"digest": _digest}
 
 
-def _modal(blocks: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "type": "modal",
-        "title": {"type": "plain_text", "text": MODAL_TITLE},
-        "close": {"type": "plain_text", "text": "Close"},
-        "blocks": blocks[:100],
-    }
-
-
-def _text_modal(text: str) -> dict[str, Any]:
-    return _modal([{"type": "section", "text": {"type": "mrkdwn", "text": text}}])
-
-
-def _home_preview(deps: Deps) -> Callable[..., None]:
-    def open_preview(body: dict[str, Any], client: WebClient) -> None:
-        user_id = body["user"]["id"]
-        program_id = str(body["actions"][0].get("value") or "")
-        program = deps.programs.get(program_id)
-        roles = roles_now(deps, user_id=user_id)
-        decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=program_id)
-        if program is None or not decision.allowed:
-            text = (
-                decision.message
-                if program is not None
-                else f"There is no program `{program_id[:40]}` any more."
-            )
-            client.views_open(trigger_id=body["trigger_id"], view=_text_modal(text))
-            return
-        # Open at once while the trigger is fresh (3 s); the digest may take longer to build.
-        opened = client.views_open(
-            trigger_id=body["trigger_id"], view=_text_modal(f"Building the digest for {program.name}…")
+def open_preview(body: Body, client: WebClient, *, deps: Deps) -> None:
+    user_id = body["user"]["id"]
+    program_id = str(body["actions"][0].get("value") or "")
+    program = deps.programs.get(program_id)
+    roles = roles_now(deps, user_id=user_id)
+    decision = authorize(roles, Action.DIGEST_PREVIEW, program_id=program_id)
+    if program is None or not decision.allowed:
+        text = (
+            decision.message if program is not None else f"There is no program `{program_id[:40]}` any more."
         )
-        message = preview(deps, program=program, now=deps.clock())
-        client.views_update(view_id=opened["view"]["id"], view=_modal(message.blocks))
-
-    return open_preview
+        client.views_open(trigger_id=body["trigger_id"], view=preview_message_modal(text))
+        return
+    # Open at once while the trigger is fresh (3 s); the digest may take longer to build.
+    opened = client.views_open(
+        trigger_id=body["trigger_id"], view=preview_message_modal(f"Building the digest for {program.name}…")
+    )
+    message = preview(deps, program=program, now=deps.clock())
+    client.views_update(view_id=opened["view"]["id"], view=preview_modal(message.blocks))
 
 
 def register(app: App, *, deps: Deps) -> None:
-    def ack_now(ack: Ack) -> None:
-        ack()
-
-    app.action(HOME_ACTIONS)(ack=ack_now, lazy=[safe_lazy(_home_preview(deps))])
+    app.action(PREVIEW_ACTIONS)(ack=ack_only, lazy=[safe_lazy(open_preview, deps=deps)])

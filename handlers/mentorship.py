@@ -14,7 +14,7 @@ from bot.kernel.roles import roles_now
 from bot.pairs.commands import PairPlan, Problem, plan_pair, show, split_command
 from bot.pairs.pairing import PairingOutcome, pair_people, send_messages, unpair_people
 from handlers import concerns, digests
-from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy
+from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy, with_deps
 
 
 def _help(ctx: CommandContext) -> None:
@@ -56,11 +56,11 @@ def _pairing_after_ack(ctx: CommandContext, verb: str) -> None:
     if not isinstance(plan, PairPlan) or program is None:
         return  # the ack already said what was wrong
     who = {"mentor_id": plan.mentor_id, "mentee_id": plan.mentee_id, "actor_id": ctx.user_id}
-    with ctx.deps.sessions.begin() as session:
-        if verb == "pair":
-            outcome = pair_people(session, client=ctx.client, program=program, now=ctx.deps.clock(), **who)
-        else:
-            outcome = unpair_people(session, program=program, now=ctx.deps.clock(), **who)
+    # Each service opens its own short write transaction: users.info before it, the DMs after it (_finish).
+    if verb == "pair":
+        outcome = pair_people(ctx.deps, program=program, now=ctx.deps.clock(), **who)
+    else:
+        outcome = unpair_people(ctx.deps, program=program, now=ctx.deps.clock(), **who)
     _finish(ctx, outcome)
 
 
@@ -100,40 +100,50 @@ AFTER_ACK: dict[str, Subcommand] = {
 
 
 def register(app: App, *, deps: Deps) -> None:
-    def context(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> CommandContext:
-        _, args = split_command(str(command.get("text", "")))
-        return CommandContext(
-            deps=deps,
-            user_id=command["user_id"],
-            channel_id=command.get("channel_id", ""),
-            args=args,
-            ack=ack,
-            respond=respond,
-            trigger_id=command.get("trigger_id", ""),
-            client=client,
-        )
-
-    def mentorship(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        name, _ = split_command(str(command.get("text", "")))
-        handler = SUBCOMMANDS.get(name)
-        if handler is None:
-            ack(**ephemeral(f"I don't know {show(name)}. Type `/mentorship help` to see what you can do."))
-            return
-        handler(context(ack, command, respond, client))
-
-    def after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> None:
-        name, _ = split_command(str(command.get("text", "")))
-        AFTER_ACK[name](context(ack, command, respond, client))
-
-    def has_work_after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient) -> bool:
-        name, _ = split_command(str(command.get("text", "")))
-        if name not in AFTER_ACK:
-            return False
-        if name in ("pair", "unpair"):
-            # Refused or mistyped requests stay a plain ack: no lazy thread, nothing that could write.
-            return isinstance(_plan(context(ack, command, respond, client), name), PairPlan)
-        return True
-
     # Only requests with work after the ack take the lazy path; help, status and refusals stay a plain ack.
-    app.command("/mentorship", matchers=[has_work_after_ack])(ack=mentorship, lazy=[safe_lazy(after_ack)])
-    app.command("/mentorship")(mentorship)
+    app.command("/mentorship", matchers=[with_deps(has_work_after_ack, deps)])(
+        ack=with_deps(mentorship, deps), lazy=[safe_lazy(after_ack, deps=deps)]
+    )
+    app.command("/mentorship")(with_deps(mentorship, deps))
+
+
+def _context(
+    deps: Deps, ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient
+) -> CommandContext:
+    _, args = split_command(str(command.get("text", "")))
+    return CommandContext(
+        deps=deps,
+        user_id=command["user_id"],
+        channel_id=command.get("channel_id", ""),
+        args=args,
+        ack=ack,
+        respond=respond,
+        trigger_id=command.get("trigger_id", ""),
+        client=client,
+    )
+
+
+def mentorship(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, *, deps: Deps) -> None:
+    name, _ = split_command(str(command.get("text", "")))
+    handler = SUBCOMMANDS.get(name)
+    if handler is None:
+        ack(**ephemeral(f"I don't know {show(name)}. Type `/mentorship help` to see what you can do."))
+        return
+    handler(_context(deps, ack, command, respond, client))
+
+
+def after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, *, deps: Deps) -> None:
+    name, _ = split_command(str(command.get("text", "")))
+    AFTER_ACK[name](_context(deps, ack, command, respond, client))
+
+
+def has_work_after_ack(
+    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, *, deps: Deps
+) -> bool:
+    name, _ = split_command(str(command.get("text", "")))
+    if name not in AFTER_ACK:
+        return False
+    if name in ("pair", "unpair"):
+        # Refused or mistyped requests stay a plain ack: no lazy thread, nothing that could write.
+        return isinstance(_plan(_context(deps, ack, command, respond, client), name), PairPlan)
+    return True

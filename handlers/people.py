@@ -8,16 +8,19 @@ from slack_bolt import App
 
 from bot.kernel.deps import Deps
 from bot.kernel.people import apply_profile
+from handlers.common import with_deps
 from storage.repositories.people import get_person
 
 
 def register(app: App, *, deps: Deps) -> None:
-    @app.event("user_change")
-    def user_changed(event: dict[str, Any]) -> None:
-        user = event.get("user")
-        if not isinstance(user, dict) or not isinstance(user.get("id"), str):
-            return
-        with deps.sessions.begin() as session:
-            # Only people the bot already knows: a workspace's every profile edit is none of its business.
-            if get_person(session, user_id=user["id"]) is not None:
-                apply_profile(session, user=user, now=deps.clock())
+    app.event("user_change")(with_deps(user_changed, deps))
+
+
+def user_changed(event: dict[str, Any], *, deps: Deps) -> None:
+    user = event.get("user")
+    if not isinstance(user, dict) or not isinstance(user.get("id"), str):
+        return
+    with deps.sessions.begin() as session:
+        # Only people the bot already knows: a workspace's every profile edit is none of its business.
+        if get_person(session, user_id=user["id"]) is not None:
+            apply_profile(session, user=user, now=deps.clock())

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
@@ -16,6 +23,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     row and then both write it, losing one update.
     """
     if url.startswith("sqlite"):
+        secure_sqlite_files(url)
         sqlite_options: dict[str, Any] = {"pool_size": 20, "max_overflow": 20, **kwargs}
         engine = create_engine(
             url,
@@ -34,6 +42,42 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     }
     options.update(kwargs)
     return create_engine(url, **options)
+
+
+def secure_sqlite_files(url: str) -> None:
+    """Make the SQLite database, its -wal and its -shm files mode 0600 before the first connect.
+
+    SQLite gives -wal and -shm the main file's permissions, so creating the main file 0600 (umask
+    would otherwise leave it 0644) covers all three. Files left looser by an older version or a copy
+    are tightened, with one warning line.
+    """
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    main = Path(database)
+    if not main.parent.is_dir():
+        return  # SQLite reports the missing directory itself on connect
+    try:
+        os.close(os.open(main, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    loose = [path for path in _sqlite_files(main) if _open_to_others(path)]
+    for path in loose:
+        os.chmod(path, 0o600)
+    if loose:
+        names = ", ".join(str(path) for path in loose)
+        log.warning("%s: was open to group or others; changed to mode 0600", names)
+
+
+def _sqlite_files(main: Path) -> list[Path]:
+    return [main, main.with_name(main.name + "-wal"), main.with_name(main.name + "-shm")]
+
+
+def _open_to_others(path: Path) -> bool:
+    try:
+        return bool(stat.S_IMODE(path.stat().st_mode) & 0o077)
+    except FileNotFoundError:
+        return False
 
 
 def _tune_sqlite(engine: Engine) -> None:

@@ -10,6 +10,8 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
+from storage.scrub import scrub
+
 MIGRATIONS = Path(__file__).with_name("migrations")
 
 
@@ -20,12 +22,23 @@ def alembic_config(engine: Engine) -> Config:
     return config
 
 
+# Tables whose old row images a migration may leave behind (0008 moves team-climate answers out).
+SCRUB_AFTER_UPGRADE = ["checkin_answers"]
+
+
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest revision (a no-op when already there)."""
+    """Bring the schema to the newest revision (a no-op when already there).
+
+    After migrations ran, the files are scrubbed (storage.scrub): a migration that moved or deleted
+    data must not leave the old rows in SQLite's WAL or in PostgreSQL's dead tuples.
+    """
     config = alembic_config(engine)
+    before = current_revision(engine)
     with engine.begin() as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, "head")
+    if current_revision(engine) != before:
+        scrub(engine, tables=SCRUB_AFTER_UPGRADE)
 
 
 def current_revision(engine: Engine) -> str | None:

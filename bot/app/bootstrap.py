@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from pydantic import SecretStr
 from slack_sdk import WebClient
+from sqlalchemy import Engine
 
 from bot.kernel.clock import utcnow
 from bot.kernel.deps import Deps
@@ -10,8 +12,9 @@ from bot.kernel.programs import ProgramsConfig, load_programs
 from bot.kernel.settings import Settings
 from bot.slack.client import build_web_client
 from storage import migrate
-from storage.crypto import Keys, install_keys, resolve_secret
+from storage.crypto import Keys, install_keys
 from storage.engine import make_engine, make_lookup_engine, make_read_sessions, make_sessions
+from storage.keyring import open_keys
 from storage.repositories.programs import ProgramSpec, sync_programs
 
 
@@ -28,16 +31,14 @@ def bootstrap(
     Raises ConfigError, SettingsError or SecretKeyError with operator-readable lines.
     """
     config = programs if programs is not None else load_programs(settings.programs_file)
-    secret = resolve_secret(
-        configured=settings.secret_key.get_secret_value() if settings.secret_key else None,
-        database_url=settings.database_url,
-    )
-    keys = Keys.from_secret(secret)
-    install_keys(keys)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     if prepare_database:
+        # Before the keys: the key check lives in a table the migrations create.
         migrate.upgrade(engine)
+    keys = _open_keys(engine, settings, create=prepare_database)
+    install_keys(keys)
+    if prepare_database:
         with sessions.begin() as session:
             specs = [ProgramSpec(id=p.id, name=p.name, timezone=p.timezone) for p in config.programs]
             sync_programs(session, specs=specs, now=utcnow())
@@ -51,3 +52,25 @@ def bootstrap(
         client=client if client is not None else build_web_client(settings),
         keys=keys,
     )
+
+
+def _open_keys(engine: Engine, settings: Settings, *, create: bool) -> Keys:
+    try:
+        return open_keys(
+            engine,
+            configured=secret_value(settings.secret_key),
+            old=secret_value(settings.old_secret_key),
+            database_url=settings.database_url,
+            create=create,
+            now=utcnow(),
+        )
+    except BaseException:
+        engine.dispose()  # the bot stops here: leave no connection (or SQLite file handle) open
+        raise
+
+
+def secret_value(secret: SecretStr | None) -> str | None:
+    """The secret's text, or None when unset or empty."""
+    if secret is None or not secret.get_secret_value():
+        return None
+    return secret.get_secret_value()

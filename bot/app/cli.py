@@ -22,6 +22,9 @@ from storage.crypto import SecretKeyError
 
 if TYPE_CHECKING:
     from slack_bolt import App
+    from sqlalchemy import Engine
+
+    from storage.keyring import Secrets
 
 # Requests are CPU-bound Python: a process per core (GIL), beyond four the database is the limit.
 DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
@@ -167,6 +170,80 @@ def migrate() -> None:
     typer.echo(
         f"database at revision {current_revision(deps.engine)}; {len(deps.programs.programs)} programs synced"
     )
+
+
+@cli.command("rotate-key")
+def rotate_key(
+    batch_size: Annotated[int, typer.Option(min=1, help="rows re-encrypted per transaction")] = 500,
+    max_batches: Annotated[
+        int | None, typer.Option(min=1, help="stop after this many batches; run again to continue")
+    ] = None,
+) -> None:
+    """Re-encrypt all stored free text under a new secret key; safe to interrupt and run again.
+
+    SQLite with the generated key file (mentorbot.db.key): stop the bot, back up the database and
+    the key file, run `mentorbot rotate-key` with neither variable set, start the bot. The new key
+    is written to mentorbot.db.key.new and replaces mentorbot.db.key when the rotation has finished.
+
+    Keys set in the environment (required with PostgreSQL): set MENTORBOT_OLD_SECRET_KEY to the
+    current key and MENTORBOT_SECRET_KEY to the new one, both for this command and for the bot
+    (which then reads either and writes with the new one), run `mentorbot rotate-key`, then unset
+    MENTORBOT_OLD_SECRET_KEY and restart the bot.
+    """
+    from storage.rotation import BatchDone, promote_pending_key
+    from storage.rotation import rotate_key as run_rotation
+
+    def report(done: BatchDone) -> None:
+        if done.table_done:
+            typer.echo(f"{done.table}: done")
+
+    with operator_errors():
+        engine, given = _rotation_start()
+        try:
+            result = run_rotation(
+                engine,
+                given,
+                now=datetime.now(UTC),
+                batch_size=batch_size,
+                max_batches=max_batches,
+                after_batch=report,
+            )
+        finally:
+            engine.dispose()
+    if not result.finished:
+        raise fail(f"rotate-key: stopped after {result.batches} batches; run it again to continue")
+    promoted = promote_pending_key(given)
+    typer.echo(_rotation_summary(result.already_done, result.values, promoted, given.source))
+
+
+def _rotation_start() -> tuple[Engine, Secrets]:
+    from bot.app.bootstrap import secret_value
+    from storage import migrate as migrations
+    from storage.engine import make_engine
+    from storage.rotation import rotation_secrets
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    engine = make_engine(settings.database_url)
+    migrations.upgrade(engine)
+    given = rotation_secrets(
+        engine,
+        configured=secret_value(settings.secret_key),
+        old=secret_value(settings.old_secret_key),
+        database_url=settings.database_url,
+        now=datetime.now(UTC),
+    )
+    return engine, given
+
+
+def _rotation_summary(already_done: bool, values: int, promoted: Path | None, source: str) -> str:
+    if already_done:
+        head = f"rotate-key: the database is already under {source}; nothing to re-encrypt"
+    else:
+        head = f"rotate-key: done, {values} values re-encrypted; the database is now under the new key"
+    if promoted is not None:
+        return f"{head}; {promoted} now holds it (start the bot again)"
+    return f"{head}; unset MENTORBOT_OLD_SECRET_KEY and restart the bot"
 
 
 @cli.command("check-config")

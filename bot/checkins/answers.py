@@ -15,10 +15,11 @@ from zoneinfo import ZoneInfo
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from bot.checkins import blocks, schedule
+from bot.checkins import blocks, climate, schedule
 from bot.kernel.authz import NotAllowed
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program, ProgramsConfig
+from bot.kernel.refusals import Refusal
 from bot.kernel.text import day_label
 from bot.slack.delivery import RETRYABLE_ERRORS, slack_error
 from storage.models import Checkin, CheckinAnswer
@@ -31,12 +32,13 @@ NOT_YOURS = "This check-in belongs to someone else. Type `/mentorship help` to s
 LOW_WELLBEING = 2
 
 
-class CheckinClosed(Exception):
+class CheckinClosed(Refusal):
     """The check-in can no longer be answered; the message is safe to show the person."""
 
 
 class ModalAnswer(BaseModel):
-    """The full check-in as submitted; field names are the stored column names."""
+    """The full check-in as submitted; field names are the stored column names but for psych_score,
+    the team-climate answer, which bot.checkins.climate stores."""
 
     wellbeing: int = Field(ge=1, le=5)
     psych_score: int | None = Field(default=None, ge=1, le=7)
@@ -65,9 +67,15 @@ def zone_for(session: Session, *, programs: ProgramsConfig, user_id: str, progra
     return schedule.zone_of(person.timezone if person else None, program.timezone if program else "UTC")
 
 
-def owned(session: Session, *, deps: Deps, checkin_id: int, user_id: str, now: datetime) -> Owned:
-    """The check-in if `user_id` is its mentee and it is still open; raises NotAllowed or CheckinClosed."""
-    checkin = repo.get_checkin(session, checkin_id=checkin_id)
+def owned(
+    session: Session, *, deps: Deps, checkin_id: int, user_id: str, now: datetime, lock: bool = False
+) -> Owned:
+    """The check-in if `user_id` is its mentee and it is still open; raises NotAllowed or CheckinClosed.
+
+    `lock` holds the check-in row until the transaction ends (before saving an answer: see
+    bot.checkins.climate.is_open).
+    """
+    checkin = repo.get_checkin(session, checkin_id=checkin_id, for_update=lock)
     if checkin is None or checkin.mentee_id != user_id:
         raise NotAllowed(NOT_YOURS)
     program = deps.programs.get(checkin.program_id)
@@ -90,17 +98,24 @@ def record_wellbeing(deps: Deps, *, checkin_id: int, user_id: str, score: int, n
     if score not in blocks.WELLBEING:
         raise CheckinClosed("That wellbeing value is not one of the buttons; please click one of them.")
     with deps.sessions.begin() as session:
-        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now)
+        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now, lock=True)
         repo.save_answer(session, checkin=found.checkin, now=now, fields={"wellbeing": score})
 
 
 def record_answer(deps: Deps, *, checkin_id: int, user_id: str, answer: ModalAnswer, now: datetime) -> None:
-    """Store the full check-in; answering again replaces the earlier answer."""
+    """Store the full check-in; answering again replaces the earlier answer.
+
+    The team-climate answer is stored (encrypted) only while its week is open; after the week's
+    cutoff it no longer counts anywhere, so it is not kept at all.
+    """
     fields = answer.model_dump()
+    score = fields.pop("psych_score")
     if not (fields["note"] or "").strip():
         fields["note"] = None
     with deps.sessions.begin() as session:
-        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now)
+        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now, lock=True)
+        if climate.is_open(session, program=found.program, checkin=found.checkin, now=now):
+            fields.update(climate.answer_fields(score))
         repo.save_answer(session, checkin=found.checkin, now=now, fields=fields)
 
 
@@ -111,7 +126,8 @@ def modal_view(deps: Deps, *, checkin_id: int, user_id: str, now: datetime) -> d
         answer = repo.get_answer(session, checkin_id=checkin_id)
         prefill = blocks.Prefill()
         if answer is not None:
-            prefill = blocks.Prefill(answer.wellbeing, answer.psych_score, answer.met_mentor, answer.note)
+            psych = int(answer.climate_score) if answer.climate_score is not None else None
+            prefill = blocks.Prefill(answer.wellbeing, psych, answer.met_mentor, answer.note)
     return blocks.answer_modal(
         checkin_id=checkin_id,
         period=day_label(found.checkin.period),
@@ -165,7 +181,7 @@ def update_dm(
 def _recorded(answer: CheckinAnswer) -> blocks.Recorded:
     return blocks.Recorded(
         wellbeing=answer.wellbeing,
-        psych_answered=answer.psych_score is not None,
+        psych_answered=answer.climate_answered,
         met_mentor=answer.met_mentor,
         note=bool(answer.note),
     )

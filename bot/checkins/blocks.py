@@ -7,19 +7,28 @@ its block_id, so state values read as values[name][name].
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
 from bot.checkins import edmondson
 from bot.kernel.text import escape
+from bot.slack import blocks as kit
+from bot.slack.blocks import Block, TextObject, View, actions, context, section
 
-Blocks = list[dict[str, Any]]
+Blocks = list[Block]
 
 ANSWER_CALLBACK = "checkin_answer"
 OPEN_ACTION = "checkin_answer_open"
 WELLBEING_ACTION = "checkin_wellbeing_{score}"
+WELLBEING_ACTIONS = re.compile("^" + WELLBEING_ACTION.format(score="[1-5]") + "$")
 PAUSE_HOME_ACTION = "checkin_pause_home"
 RESUME_HOME_ACTION = "checkin_resume_home"
+WELLBEING_BLOCK = "checkin_wellbeing"
+OPEN_BLOCK = "checkin_open"
+PAUSE_BLOCK = "checkin_home"
+# The modal's inputs: each element's action_id equals its block_id, so values read values[id][id].
+WELLBEING_INPUT, PSYCH_INPUT, MET_INPUT, NOTE_INPUT = "wellbeing", "psych", "met", "note"
 NOTE_MAX = 2000
 
 WELLBEING: dict[int, str] = {1: "Struggling", 2: "Low", 3: "Okay", 4: "Good", 5: "Thriving"}
@@ -42,27 +51,12 @@ class Audience:
     mentor_only = "your mentor"
 
 
-def _text(text: str, kind: str = "mrkdwn") -> dict[str, Any]:
-    return {"type": kind, "text": text}
-
-
-def _plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": _text(text)}
-
-
-def _context(text: str) -> dict[str, Any]:
-    return {"type": "context", "elements": [_text(text)]}
+def _plain(text: str) -> TextObject:
+    return kit.plain(text, emoji=True)
 
 
 def _button(label: str, action_id: str, value: str, *, primary: bool = False) -> dict[str, Any]:
-    button = {"type": "button", "text": _plain(label), "action_id": action_id, "value": value}
-    if primary:
-        button["style"] = "primary"
-    return button
+    return kit.button(label, action_id, value, style="primary" if primary else None, emoji=True)
 
 
 def wellbeing_label(score: int) -> str:
@@ -80,11 +74,11 @@ def prompt(*, checkin_id: int, name: str, open_until: str, audience: Audience) -
         for score in WELLBEING
     ]
     blocks: Blocks = [
-        _section(f"Hi {escape(name)}, it's check-in time. *How are you doing this week?*"),
-        {"type": "actions", "block_id": "checkin_wellbeing", "elements": buttons},
-        _context(f"Wellbeing — who sees it: {audience.wellbeing}."),
-        {"type": "actions", "block_id": "checkin_open", "elements": [_open_button(checkin_id, "Answer")]},
-        _context(
+        section(f"Hi {escape(name)}, it's check-in time. *How are you doing this week?*"),
+        actions(buttons, block_id=WELLBEING_BLOCK),
+        context(f"Wellbeing — who sees it: {audience.wellbeing}."),
+        actions([_open_button(checkin_id, "Answer")], block_id=OPEN_BLOCK),
+        context(
             f"*Answer* opens the full check-in: wellbeing; one team-climate question ({audience.psych}); "
             f"whether you have met your mentor and an optional note ({audience.mentor_only} sees both). "
             f"Open until {open_until} your time."
@@ -116,10 +110,10 @@ def thanks(
     if recorded.note:
         lines.append("• Note: sent to your mentor — only your mentor sees it")
     blocks: Blocks = [
-        _section(f":white_check_mark: Thank you, {escape(name)}. Your check-in for {period} is recorded:"),
-        _section("\n".join(lines)),
-        {"type": "actions", "elements": [_open_button(checkin_id, "Change or add answers")]},
-        _context(f"You can change your answers until {open_until} your time."),
+        section(f":white_check_mark: Thank you, {escape(name)}. Your check-in for {period} is recorded:"),
+        section("\n".join(lines)),
+        actions([_open_button(checkin_id, "Change or add answers")]),
+        context(f"You can change your answers until {open_until} your time."),
     ]
     return f"Thank you — your check-in for {period} is recorded.", blocks
 
@@ -129,12 +123,12 @@ def closed(*, period: str, closed_at: str) -> tuple[str, Blocks]:
         f"This check-in for {period} closed on {closed_at} your time without an answer. "
         "The next one will come as usual."
     )
-    return text, [_section(text)]
+    return text, [section(text)]
 
 
 def reminder(*, checkin_id: int, period: str, open_until: str) -> tuple[str, Blocks]:
     text = f"A reminder: your check-in for {period} is still open until {open_until} your time."
-    blocks: Blocks = [_section(text), {"type": "actions", "elements": [_open_button(checkin_id, "Answer")]}]
+    blocks: Blocks = [section(text), actions([_open_button(checkin_id, "Answer")])]
     return text, blocks
 
 
@@ -147,10 +141,10 @@ def note_to_mentor(
         facts.append(f"wellbeing {wellbeing_label(wellbeing)}")
     if met is not None:
         facts.append("met you since the last check-in: " + ("yes" if met else "no"))
-    blocks: Blocks = [_section(f"*{escape(mentee)}* left you a note in their check-in for {period}:")]
-    blocks.append(_section(quoted))
+    blocks: Blocks = [section(f"*{escape(mentee)}* left you a note in their check-in for {period}:")]
+    blocks.append(section(quoted))
     if facts:
-        blocks.append(_context("Their check-in: " + "; ".join(facts) + ". Only you see this."))
+        blocks.append(context("Their check-in: " + "; ".join(facts) + ". Only you see this."))
     return f"{mentee} left you a note in their check-in for {period}.", blocks
 
 
@@ -159,7 +153,7 @@ def nudge(*, mentee: str) -> tuple[str, Blocks]:
         f"Consider checking in with *{escape(mentee)}* — a short, informal hello this week could help. "
         "(Sent when a mentee's recent check-ins suggest a tough stretch; their answers stay private.)"
     )
-    return f"Consider checking in with {mentee}.", [_section(text)]
+    return f"Consider checking in with {mentee}.", [section(text)]
 
 
 # -- the modal ---------------------------------------------------------------------------------------
@@ -200,53 +194,60 @@ def answer_modal(
     met_initial = None if prefill.met is None else (1 if prefill.met else 0)
     note: dict[str, Any] = {
         "type": "plain_text_input",
-        "action_id": "note",
+        "action_id": NOTE_INPUT,
         "multiline": True,
         "max_length": NOTE_MAX,
     }
     if prefill.note:
         note["initial_value"] = prefill.note
     blocks: Blocks = [
-        _context(f"Check-in for {period}. Each answer says who will see it."),
+        context(f"Check-in for {period}. Each answer says who will see it."),
         _input(
-            "wellbeing",
+            WELLBEING_INPUT,
             "How are you doing this week?",
-            _radio("wellbeing", {s: wellbeing_label(s) for s in WELLBEING}, prefill.wellbeing),
+            _radio(WELLBEING_INPUT, {s: wellbeing_label(s) for s in WELLBEING}, prefill.wellbeing),
             f"Who sees this: {audience.wellbeing}.",
             optional=False,
         ),
         _input(
-            "psych",
+            PSYCH_INPUT,
             f"How much do you agree? “{edmondson.ITEMS[item]}”",
-            _radio("psych", agreement, prefill.psych),
+            _radio(PSYCH_INPUT, agreement, prefill.psych),
             f"Who sees this: {audience.psych}.",
             optional=True,
         ),
         _input(
-            "met",
+            MET_INPUT,
             "Have you met your mentor since the last check-in?",
-            _radio("met", {1: "Yes", 0: "No"}, met_initial),
+            _radio(MET_INPUT, {1: "Yes", 0: "No"}, met_initial),
             "Who sees this: your mentor.",
             optional=True,
         ),
-        _input("note", "A note for your mentor (optional)", note, "Who sees this: your mentor.", True),
+        _input(NOTE_INPUT, "A note for your mentor (optional)", note, "Who sees this: your mentor.", True),
     ]
-    return {
-        "type": "modal",
-        "callback_id": ANSWER_CALLBACK,
-        "private_metadata": json.dumps({"checkin_id": checkin_id}),
-        "title": _plain("Check-in"),
-        "submit": _plain("Save"),
-        "close": _plain("Cancel"),
-        "blocks": blocks,
-    }
+    return kit.modal(
+        "Check-in",
+        blocks,
+        callback_id=ANSWER_CALLBACK,
+        private_metadata=json.dumps({"checkin_id": checkin_id}),
+        submit="Save",
+        close="Cancel",
+        emoji=True,
+    )
 
 
-def message_view(title: str, text: str) -> dict[str, Any]:
-    """A plain modal with one message (e.g. the check-in closed while the modal was open)."""
-    return {
-        "type": "modal",
-        "title": _plain(title[:24]),
-        "close": _plain("Close"),
-        "blocks": [_section(text)],
-    }
+def message_view(title: str, text: str) -> View:
+    """A modal with one message (e.g. the check-in closed while the modal was open)."""
+    return kit.message_modal(title[:24], text, emoji=True)
+
+
+# -- App Home ----------------------------------------------------------------------------------------
+
+
+def pause_actions(*, paused: bool) -> Block:
+    """The one Pause / Resume check-ins button, wherever App Home shows a mentee's check-ins."""
+    if paused:
+        button = kit.button("Resume check-ins", RESUME_HOME_ACTION, "resume", style="primary")
+    else:
+        button = kit.button("Pause for 2 weeks", PAUSE_HOME_ACTION, "2w")
+    return actions([button], block_id=PAUSE_BLOCK)

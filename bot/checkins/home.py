@@ -14,6 +14,7 @@ from bot.checkins.tick import run_checkin_tick
 from bot.kernel.deps import Deps
 from bot.kernel.roles import Role, UserRoles
 from bot.kernel.text import day_label, escape
+from bot.slack.blocks import section
 from storage.repositories import checkins as repo
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
@@ -80,16 +81,7 @@ def _mentee_home(session: Session, *, deps: Deps, user_id: str, now: datetime) -
         return []
     zone = zone_for(session, programs=deps.programs, user_id=user_id, program_id=None)
     paused = pause_line(session, person_id=user_id, now=now, zone=zone) is not None
-    if paused:
-        button = {"type": "button", "text": {"type": "plain_text", "text": "Resume check-ins"}}
-        button |= {"action_id": blocks.RESUME_HOME_ACTION, "value": "resume", "style": "primary"}
-    else:
-        button = {"type": "button", "text": {"type": "plain_text", "text": "Pause for 2 weeks"}}
-        button |= {"action_id": blocks.PAUSE_HOME_ACTION, "value": "2w"}
-    return [
-        {"type": "section", "text": {"type": "mrkdwn", "text": f"*Check-ins*\n{line}"}},
-        {"type": "actions", "block_id": "checkin_home", "elements": [button]},
-    ]
+    return [section(f"*Check-ins*\n{line}"), blocks.pause_actions(paused=paused)]
 
 
 def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str, Any]]:
@@ -112,7 +104,7 @@ def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str
     if not lines:
         return []
     text = "*Your mentees' latest check-ins* (only you see these)\n" + "\n".join(lines)
-    return [{"type": "section", "text": {"type": "mrkdwn", "text": text[:2900]}}]
+    return [section(text[:2900])]
 
 
 def _answer_summary(row: Any) -> str:

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.checkins.schedule import local_label
+from bot.kernel.refusals import Refusal
 from storage.repositories import checkins as repo
 
 MAX_PAUSE = timedelta(days=366)
@@ -19,7 +20,7 @@ USAGE = (
 _DURATION = re.compile(r"(\d{1,3})\s*(d|day|days|w|wk|wks|week|weeks)")
 
 
-class PauseError(Exception):
+class PauseError(Refusal):
     """The pause request cannot be read; the message says what to type instead."""
 
 

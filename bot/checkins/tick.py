@@ -3,6 +3,7 @@
 Every send is claimed in the database first (a unique (program, mentee, period) row, or a conditional
 UPDATE for retries), so concurrent processes and restarts never send a prompt twice. A claim whose
 process died is recovered after LEASE by looking for the prompt in the mentee's DM history.
+Weeks past their cutoff have their team-climate answers moved out of the check-ins (bot.checkins.climate).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
-from bot.checkins import blocks, schedule
+from bot.checkins import blocks, climate, schedule
 from bot.checkins.answers import deliver_note
 from bot.checkins.edmondson import item_for
 from bot.kernel.deps import Deps
@@ -100,6 +101,7 @@ class CheckinTick:
     def run(self) -> list[str]:
         self.refresh_profiles()
         self.close_out()
+        self.close_climate()
         self.send_prompts(self.plan())
         self.send_reminders()
         self.close_dms()
@@ -129,6 +131,11 @@ class CheckinTick:
         with self.deps.sessions.begin() as session:
             self.counts[("", "missed")] += repo.miss_undelivered(session, now=self.now)
             self.counts[("", "expired")] += repo.expire_sent(session, now=self.now)
+
+    def close_climate(self) -> None:
+        """Move the team-climate answers of weeks past their cutoff out of the check-ins (see climate)."""
+        for closed in climate.close_due(self.deps, self.now):
+            self.counts[(closed.program_id, "climate")] += 1
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -445,7 +452,7 @@ class CheckinTick:
     # -- report --------------------------------------------------------------------------------------
 
     def lines(self) -> list[str]:
-        order = ("sent", "deferred", "failed", "missed", "paused", "reminded", "expired", "notes")
+        order = ("sent", "deferred", "failed", "missed", "paused", "reminded", "expired", "notes", "climate")
         by_program: dict[str, list[str]] = {}
         for what in order:
             for (program_id, kind), n in sorted(self.counts.items()):
@@ -465,6 +472,7 @@ _LABELS = {
     "reminded": "reminders",
     "expired": "expired",
     "notes": "notes delivered",
+    "climate": "team-climate weeks closed",
 }
 
 

@@ -12,12 +12,13 @@ from typing import Any
 
 from bot.concerns.terms import CATEGORIES, MAX_TEXT, STATUSES, Route, case_ref, excerpt, week_label
 from bot.kernel.programs import Program
+from bot.slack import blocks as kit
+from bot.slack.blocks import Block, TextObject, View, context, section
 from storage.models import Concern, ConcernMessage
 from storage.repositories.concerns import ThreadSummary
 
-Block = dict[str, Any]
-
 SUBMIT = "concern_submit"
+STATUS_VIEW = "concern_status"
 SENDER_REPLY = "concern_sender_reply"
 COORDINATOR_REPLY = "concern_coordinator_reply"
 ACTION_REPLY = "concern_reply"
@@ -25,7 +26,12 @@ ACTION_ACKNOWLEDGE = "concern_acknowledge"
 ACTION_RESOLVE = "concern_resolve"
 ACTION_SENDER_REPLY = "concern_sender_reply"
 ACTION_SENDER_CLOSE = "concern_sender_close"
+SENDER_ACTIONS_BLOCK = "sender_actions"
+RESPONDER_ACTIONS_BLOCK = "concern:{concern_id}"
 TEXT_BLOCK, TEXT_ACTION = "text", "text"
+# The form's other inputs: each element's action_id equals its block_id, so values read values[id][id].
+PROGRAM_BLOCK, CATEGORY_BLOCK, URGENCY_BLOCK = "program", "category", "urgency"
+REPLIES_BLOCK, INVOLVES_BLOCK = "replies", "involves"
 URGENCY_OPTIONS = [("routine", "Routine"), ("urgent", "Urgent: coordinators are told at once")]
 MAX_THREAD_SHOWN = 30
 MAX_LISTED = 15
@@ -41,27 +47,18 @@ WHAT_IS_STORED = (
 # --- small builders -------------------------------------------------------------------------------------
 
 
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": False}
-
-
-def mrkdwn_section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+def plain(text: str) -> TextObject:
+    """Concerns never turn typed `:shortcodes:` into emoji."""
+    return kit.plain(text, emoji=False)
 
 
 def typed_section(text: str) -> Block:
     """Someone's own words, shown verbatim and inert."""
-    return {"type": "section", "text": plain(text[:MAX_TEXT])}
+    return kit.plain_section(text[:MAX_TEXT], emoji=False)
 
 
-def context(*texts: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": t} for t in texts[:10]]}
-
-
-def modal(title: str, blocks: list[Block], **extra: Any) -> dict[str, Any]:
-    view: dict[str, Any] = {"type": "modal", "title": plain(title), "blocks": blocks[:100]}
-    view.update(extra)
-    return view
+def modal(title: str, blocks: list[Block], **fields: str) -> View:
+    return kit.modal(title, blocks, emoji=False, **fields)
 
 
 def radio(action_id: str, options: Sequence[tuple[str, str]], initial: str | None = None) -> dict[str, Any]:
@@ -111,24 +108,21 @@ def concern_modal(
 ) -> dict[str, Any]:
     """The `/concern` form; `notes` are the timing and routing warnings for the sender's programs."""
     blocks: list[Block] = [
-        mrkdwn_section("Raise a concern *anonymously*. Coordinators see what you write, never who wrote it."),
-        mrkdwn_section(WHAT_IS_STORED),
+        section("Raise a concern *anonymously*. Coordinators see what you write, never who wrote it."),
+        section(WHAT_IS_STORED),
     ]
     if notes:
         blocks.append(context(*notes))
     if len(programs) > 1:
         options = [{"text": plain(p.name[:75]), "value": p.id} for p in programs]
-        blocks.append(
-            _input(
-                "program", "Program", {"type": "static_select", "action_id": "program", "options": options}
-            )
-        )
+        select = {"type": "static_select", "action_id": PROGRAM_BLOCK, "options": options}
+        blocks.append(_input(PROGRAM_BLOCK, "Program", select))
     return modal(
         "Raise a concern",
         blocks + _form_inputs(initial_text),
         callback_id=SUBMIT,
-        submit=plain("Send anonymously"),
-        close=plain("Cancel"),
+        submit="Send anonymously",
+        close="Cancel",
         private_metadata=metadata,
     )
 
@@ -137,14 +131,16 @@ def _form_inputs(initial_text: str) -> list[Block]:
     no_phi = "No patient identifiers (names, record numbers, dates of birth, room or bed numbers)."
     replies = "Coordinators may reply to me (I read replies with my case key)"
     return [
-        _input("category", "What is it about?", radio("category", list(CATEGORIES.items()))),
-        _input("urgency", "How urgent is it?", radio("urgency", URGENCY_OPTIONS, "routine")),
+        _input(CATEGORY_BLOCK, "What is it about?", radio(CATEGORY_BLOCK, list(CATEGORIES.items()))),
+        _input(URGENCY_BLOCK, "How urgent is it?", radio(URGENCY_BLOCK, URGENCY_OPTIONS, "routine")),
         text_input("What happened?", hint=no_phi, initial=initial_text),
-        _input("replies", "Follow-up", checkbox("replies", "yes", replies, checked=True), optional=True),
         _input(
-            "involves",
+            REPLIES_BLOCK, "Follow-up", checkbox(REPLIES_BLOCK, "yes", replies, checked=True), optional=True
+        ),
+        _input(
+            INVOLVES_BLOCK,
             "Who is involved?",
-            checkbox("involves", "yes", "This involves my mentor or a coordinator", checked=False),
+            checkbox(INVOLVES_BLOCK, "yes", "This involves my mentor or a coordinator", checked=False),
             optional=True,
         ),
     ]
@@ -172,25 +168,30 @@ NEXT_STEPS: dict[Route, str] = {
 def confirmation_view(case_key: str, route: Route, *, escalation: str) -> dict[str, Any]:
     """Shown once, right after submitting: the only place the case key ever appears."""
     blocks = [
-        mrkdwn_section(":white_check_mark: *Your concern was sent anonymously.*"),
-        mrkdwn_section(f"*Your case key:* `{case_key}`"),
-        mrkdwn_section(
+        section(":white_check_mark: *Your concern was sent anonymously.*"),
+        section(f"*Your case key:* `{case_key}`"),
+        section(
             "This is the *only* time it is shown. Keep it somewhere private, outside Slack. "
             f"Type `/concern status {case_key}` to read replies and answer, still anonymously. "
             "We cannot notify you of replies, because we do not know who you are."
         ),
-        mrkdwn_section(NEXT_STEPS[route].format(escalation=escalation)),
+        section(NEXT_STEPS[route].format(escalation=escalation)),
     ]
-    return modal("Concern sent", blocks, close=plain("Done"))
+    return modal("Concern sent", blocks, close="Done")
 
 
-def status_view(concern: Concern, thread: Sequence[ConcernMessage], *, notice: str = "") -> dict[str, Any]:
-    """What `/concern status KEY` shows the sender: status, their text, the replies, Reply and Close."""
+def status_view(
+    concern: Concern, thread: Sequence[ConcernMessage], *, sealed: str, notice: str = ""
+) -> dict[str, Any]:
+    """What `/concern status KEY` shows the sender: status, their text, the replies, Reply and Close.
+
+    `sealed` (bot.concerns.sender_seal) rides in private_metadata: Reply and Close act only with it.
+    """
     blocks: list[Block] = []
     if notice:
-        blocks.append(mrkdwn_section(notice))
+        blocks.append(section(notice))
     blocks += [
-        mrkdwn_section(
+        section(
             f"*{CATEGORIES.get(concern.category, concern.category)}* · {week_label(concern.week)}\n"
             f"*Status:* {STATUSES.get(concern.status, concern.status)}"
         ),
@@ -205,32 +206,27 @@ def status_view(concern: Concern, thread: Sequence[ConcernMessage], *, notice: s
     return modal(
         "Your concern",
         blocks,
-        callback_id="concern_status",
-        private_metadata=concern.id,
-        close=plain("Close"),
+        callback_id=STATUS_VIEW,
+        private_metadata=sealed,
+        close="Close",
     )
 
 
 def _sender_actions() -> Block:
-    close_confirm = {
-        "title": plain("Close this case?"),
-        "text": plain("Coordinators will see it as closed by you. You can still read it with your key."),
-        "confirm": plain("Close case"),
-        "deny": plain("Keep open"),
-    }
-    return {
-        "type": "actions",
-        "block_id": "sender_actions",
-        "elements": [
-            {"type": "button", "action_id": ACTION_SENDER_REPLY, "text": plain("Reply"), "style": "primary"},
-            {
-                "type": "button",
-                "action_id": ACTION_SENDER_CLOSE,
-                "text": plain("Close case"),
-                "confirm": close_confirm,
-            },
+    close_confirm = kit.confirm_dialog(
+        "Close this case?",
+        "Coordinators will see it as closed by you. You can still read it with your key.",
+        confirm="Close case",
+        deny="Keep open",
+        emoji=False,
+    )
+    return kit.actions(
+        [
+            kit.button("Reply", ACTION_SENDER_REPLY, style="primary", emoji=False),
+            kit.button("Close case", ACTION_SENDER_CLOSE, emoji=False, confirm=close_confirm),
         ],
-    }
+        block_id=SENDER_ACTIONS_BLOCK,
+    )
 
 
 def _thread_blocks(thread: Sequence[ConcernMessage], *, viewer: str) -> list[Block]:
@@ -255,20 +251,18 @@ def _author(message: ConcernMessage, viewer: str) -> str:
     return f"Reply from {who}"
 
 
-def sender_reply_modal(concern_id: str) -> dict[str, Any]:
+def sender_reply_modal(sealed: str) -> dict[str, Any]:
     blocks = [
-        mrkdwn_section(
-            "Your reply is stored just like your concern: without your name, ID or the exact time."
-        ),
+        section("Your reply is stored just like your concern: without your name, ID or the exact time."),
         text_input("Your reply", hint="No patient identifiers, please."),
     ]
     return modal(
         "Reply anonymously",
         blocks,
         callback_id=SENDER_REPLY,
-        private_metadata=concern_id,
-        submit=plain("Send reply"),
-        close=plain("Back"),
+        private_metadata=sealed,
+        submit="Send reply",
+        close="Back",
     )
 
 
@@ -291,14 +285,11 @@ def responder_actions(concern: Concern, *, where: str) -> Block:
         elements.append(_button(f"{ACTION_RESOLVE}:{concern.id}", "Resolve", value))
     if not elements:
         return context(f"*{STATUSES.get(concern.status, concern.status)}*")
-    return {"type": "actions", "block_id": f"concern:{concern.id}", "elements": elements}
+    return kit.actions(elements, block_id=RESPONDER_ACTIONS_BLOCK.format(concern_id=concern.id))
 
 
 def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    button: dict[str, Any] = {"type": "button", "action_id": action_id, "text": plain(label), "value": value}
-    if style:
-        button["style"] = style
-    return button
+    return kit.button(label, action_id, value, style=style, emoji=False)
 
 
 def _headline(concern: Concern) -> str:
@@ -324,11 +315,11 @@ def list_blocks(
 ) -> list[Block]:
     """The coordinators' list of open concerns: category, week, status, excerpt and buttons."""
     if not concerns:
-        return [mrkdwn_section(f"No open concerns in *{program.name}*.")]
-    blocks: list[Block] = [mrkdwn_section(f"*Open concerns — {program.name}* ({total})")]
+        return [section(f"No open concerns in *{program.name}*.")]
+    blocks: list[Block] = [section(f"*Open concerns — {program.name}* ({total})")]
     for concern in concerns[:MAX_LISTED]:
         blocks += [
-            {"type": "section", "text": {"type": "mrkdwn", "text": _headline(concern)}},
+            section(_headline(concern)),
             typed_section(excerpt(concern.text)),
             context(_thread_note(concern, summaries.get(concern.id))),
             responder_actions(concern, where="list"),
@@ -350,8 +341,8 @@ POST_HEADINGS = {
 def post_blocks(concern: Concern, program: Program, *, kind: str) -> list[Block]:
     """The anonymous post to the coordinator channel ("urgent") or the escalation contact ("escalated")."""
     return [
-        mrkdwn_section(POST_HEADINGS[kind].format(program=program.name)),
-        mrkdwn_section(_headline(concern)),
+        section(POST_HEADINGS[kind].format(program=program.name)),
+        section(_headline(concern)),
         typed_section(concern.text),
         context(_thread_note(concern, None) + " · the sender reads replies with their case key"),
         responder_actions(concern, where="post"),
@@ -367,7 +358,7 @@ def coordinator_reply_modal(
     concern: Concern, thread: Sequence[ConcernMessage], *, metadata: str
 ) -> dict[str, Any]:
     blocks: list[Block] = [
-        mrkdwn_section(_headline(concern)),
+        section(_headline(concern)),
         typed_section(concern.text),
         *_thread_blocks(thread, viewer="coordinator"),
         text_input("Your reply", hint="Stored under your name and audit-logged. No patient identifiers."),
@@ -378,11 +369,11 @@ def coordinator_reply_modal(
         blocks,
         callback_id=COORDINATOR_REPLY,
         private_metadata=metadata,
-        submit=plain("Send reply"),
-        close=plain("Cancel"),
+        submit="Send reply",
+        close="Cancel",
     )
 
 
 def reply_saved_view() -> dict[str, Any]:
     text = "Reply saved. The sender sees it the next time they check with their case key."
-    return modal("Reply saved", [mrkdwn_section(text)], close=plain("Done"))
+    return kit.message_modal("Reply saved", text, close="Done", emoji=False)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from bot.concerns import blocks as concern_blocks
 from bot.concerns.case_keys import hash_case_key, new_case_key
 from bot.concerns.quota import give_back, remaining_today, take_one
+from bot.concerns.sender_seal import concern_id_of, verified
 from bot.concerns.terms import MAX_TEXT, URGENT_CATEGORIES, Route, case_ref, program_day, week_of
 from bot.kernel.authz import Action, NotAllowed, require
 from bot.kernel.deps import Deps
@@ -217,9 +218,12 @@ def find_by_key(session: Session, *, deps: Deps, typed: str) -> Concern | None:
     return concern_by_key_hash(session, key_hash=hash_case_key(deps.keys, typed))
 
 
-def sender_reply(session: Session, *, deps: Deps, concern_id: str, text: str, now: datetime) -> Concern:
-    """Add the sender's (anonymous) reply; a reply to a resolved concern reopens it."""
-    concern = _locked(session, concern_id)
+def sender_reply(session: Session, *, deps: Deps, sealed: str, text: str, now: datetime) -> Concern:
+    """Add the sender's (anonymous) reply; a reply to a resolved concern reopens it.
+
+    `sealed` is the status view's private_metadata; without a valid seal nothing is stored.
+    """
+    concern = _sealed(session, deps=deps, sealed=sealed)
     if concern.status == "closed":
         raise NotAllowed(
             "You closed this case, so it takes no more replies. Raise a new one with `/concern`."
@@ -236,9 +240,9 @@ def sender_reply(session: Session, *, deps: Deps, concern_id: str, text: str, no
     return concern
 
 
-def sender_close(session: Session, *, deps: Deps, concern_id: str, now: datetime) -> Concern:
+def sender_close(session: Session, *, deps: Deps, sealed: str, now: datetime) -> Concern:
     """Close the case for the sender; dated to the Monday of the week, so the sender's day stays unknown."""
-    concern = _locked(session, concern_id)
+    concern = _sealed(session, deps=deps, sealed=sealed)
     if concern.status != "closed":
         concern.status = "closed"
         concern.resolved_on = concern.resolved_on or week_of(now, _program(deps, concern))
@@ -248,6 +252,14 @@ def sender_close(session: Session, *, deps: Deps, concern_id: str, now: datetime
 def thread(session: Session, *, concern_id: str) -> list[ConcernMessage]:
     """The replies on a concern, oldest first."""
     return thread_of(session, concern_id=concern_id)
+
+
+def _sealed(session: Session, *, deps: Deps, sealed: str) -> Concern:
+    """The concern a sender's view is sealed for, locked; a forged or stale seal is an unknown case."""
+    concern = get_concern(session, concern_id=concern_id_of(sealed), for_update=True)
+    if concern is None or not verified(deps.keys, concern, sealed):
+        raise NotAllowed(NEUTRAL_STATUS)
+    return concern
 
 
 def _locked(session: Session, concern_id: str) -> Concern:

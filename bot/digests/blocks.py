@@ -7,24 +7,29 @@ Free text from people is escaped so it cannot mention, link or format.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from bot.concerns.terms import CATEGORIES
 from bot.digests.activity import ConcernStats, OverdueLine, PairStats
 from bot.digests.content import Digest
-from bot.digests.figures import Figure
+from bot.digests.figures import PENDING, Figure
 from bot.digests.stats import WeekCounts
 from bot.digests.trend_chart import GAP, sparkline
 from bot.kernel.suppression import OVERLAP, SMALL
 from bot.kernel.text import escape
 from bot.reflections.terms import TOPICS, competency_label
+from bot.slack import blocks as kit
+from bot.slack.blocks import Block, Element, View, context, divider, header, section
 
-Block = dict[str, Any]
 MAX_BLOCKS = 50
-MAX_SECTION = 3000
-MAX_HEADER = 150
+MAX_SECTION = kit.MAX_TEXT
+MAX_HEADER = kit.MAX_HEADER
+PREVIEW_ACTION = "digest_preview_home"
+# App Home makes action ids unique per view: the first program's button is plain, later ones add ".PROGRAM".
+PREVIEW_ACTIONS = re.compile(rf"^{PREVIEW_ACTION}(\.[a-z0-9-]+)?$")
+PREVIEW_TITLE = "Digest preview"
 MAX_CONCERN_CHARS = 1200
 SCALES = {"wellbeing": (1, 5), "psych": (1, 7)}
 TITLES = {"wellbeing": "Wellbeing", "psych": "Psychological safety"}
@@ -42,13 +47,13 @@ def day(value: date) -> str:
 
 def render_digest(digest: Digest, *, text_trend: bool, note: str | None = None) -> DigestMessage:
     """The digest message; `text_trend` adds the sparkline trend used when no chart image goes with it."""
-    blocks: list[Block] = [*_heading(digest, note), _section(_participation(digest))]
-    blocks += [_section(_answers(digest, metric)) for metric in ("wellbeing", "psych")]
+    blocks: list[Block] = [*_heading(digest, note), section(_participation(digest))]
+    blocks += [section(_answers(digest, metric)) for metric in ("wellbeing", "psych")]
     blocks.append(
-        _section(_text_trend(digest)) if text_trend else _context("📈 The 8-week trend chart follows.")
+        section(_text_trend(digest)) if text_trend else context("📈 The 8-week trend chart follows.")
     )
-    blocks += [{"type": "divider"}, *_sections(_concern_lines(digest.concerns))]
-    blocks += [{"type": "divider"}, *_sections(_pair_lines(digest.pairs))]
+    blocks += [divider(), *_sections(_concern_lines(digest.concerns))]
+    blocks += [divider(), *_sections(_pair_lines(digest.pairs))]
     blocks += _highlight(digest.pairs)
     return DigestMessage(text=_fallback(digest), blocks=fit_blocks(blocks))
 
@@ -65,11 +70,11 @@ def _heading(digest: Digest, note: str | None) -> list[Block]:
     sunday = digest.week + timedelta(days=6)
     span = f"Week of {day(digest.week)} – {day(sunday)} {sunday:%Y}"
     blocks = [
-        {"type": "header", "text": {"type": "plain_text", "text": title}},
-        _context(f"{span} · averages need at least {k} answers"),
+        header(title),
+        context(f"{span} · averages need at least {k} answers"),
     ]
     if note:
-        blocks.append(_context(note))
+        blocks.append(context(note))
     return blocks
 
 
@@ -95,6 +100,10 @@ def _participation(digest: Digest) -> str:
 
 def hidden_text(figure: Figure, min_group_size: int, *, short: bool = False) -> str:
     """Why a figure is hidden, in words a coordinator can act on."""
+    if figure.reason == PENDING:
+        if short:
+            return "not yet available"
+        return "not yet available — team-climate answers are counted when the week's digest is due"
     if figure.reason == SMALL:
         if short:
             return f"hidden (fewer than {min_group_size} answers)"
@@ -122,7 +131,7 @@ def _answers(digest: Digest, metric: str) -> str:
     if len(digest.series.weeks) > 1 and (previous := digest.figure(metric, weeks_ago=1).mean) is not None:
         line += f" · last week {previous:.1f}"
     lines = [f"*{TITLES[metric]}* ({scale})", line]
-    if figure.n:
+    if figure.n and figure.reason != PENDING:
         lines.append(_split_line(digest, metric, k))
     return "\n".join(lines)
 
@@ -219,14 +228,6 @@ def _highlight(stats: PairStats) -> list[Block]:
     return _sections([f"*Reciprocal learning* — shared by {escape(stats.highlight.author)}", quoted])
 
 
-def _context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text[:MAX_SECTION]}]}
-
-
-def _section(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:MAX_SECTION]}}
-
-
 def pack_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:
     """Join lines into as few chunks of at most `limit` characters as fit; split any longer line."""
     chunks: list[str] = []
@@ -248,14 +249,32 @@ def _split_long(line: str, limit: int) -> list[str]:
 
 
 def _sections(lines: list[str]) -> list[Block]:
-    return [_section(chunk) for chunk in pack_lines(lines)]
+    return [section(chunk) for chunk in pack_lines(lines)]
 
 
 def fit_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
     """At most `limit` blocks: the tail is replaced by a note saying where the rest can be read."""
     if len(blocks) <= limit:
         return blocks
-    note = _context(
+    note = context(
         "The digest was cut to fit one Slack message: type `/mentorship concerns` for every concern."
     )
     return [*blocks[: limit - 1], note]
+
+
+# -- the preview (App Home's button and its modal) -------------------------------------------------------
+
+
+def preview_button(program_id: str, *, first: bool) -> Element:
+    """The "Preview digest" button for one program; Slack wants action ids unique within a view."""
+    action_id = PREVIEW_ACTION if first else f"{PREVIEW_ACTION}.{program_id}"
+    return kit.button("Preview digest", action_id, program_id)
+
+
+def preview_modal(blocks: list[Block]) -> View:
+    return kit.modal(PREVIEW_TITLE, blocks, close="Close")
+
+
+def preview_message_modal(text: str) -> View:
+    """The preview modal while the digest is built, or saying why there is none."""
+    return kit.message_modal(PREVIEW_TITLE, text)

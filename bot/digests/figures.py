@@ -3,6 +3,11 @@
 Both the digest (an 8-week trend) and the outcome report (quarters made of weeks) read figures from
 here, so a number is the same wherever it appears and the subtraction rule of ``bot.kernel.suppression``
 holds across digests, previews and reports.
+
+A psychological-safety figure is decided before the rule when its week is pending (its answers are
+not in the unlinked table yet: hidden as PENDING and never frozen, so the next build decides it) or
+when the unlinked table holds fewer than `min_group_size` answers for its group (hidden as SMALL: a
+batch too small to move, or a met/did-not split too small to keep).
 """
 
 from __future__ import annotations
@@ -15,8 +20,10 @@ from sqlalchemy.orm import Session
 from bot.digests.stats import WeekCounts, answer_groups, figure_keys, rolled_up_weeks, week_counts
 from bot.digests.weeks import WEEK, WeekSpan, week_spans
 from bot.kernel.programs import Program
-from bot.kernel.suppression import LOOKBACK_WEEKS, Decision, FigureKey, decide_all, figure_key
+from bot.kernel.suppression import LOOKBACK_WEEKS, SMALL, Decision, FigureKey, decide_all, figure_key
 from storage.repositories.digests import FrozenFigure, freeze_figures, frozen_figures
+
+PENDING = "pending"  # a decision reason that is never frozen: the week's team-climate answers are still open
 
 
 @dataclass(frozen=True)
@@ -69,9 +76,8 @@ def weekly_series(
     decisions = _decide(session, program, open_keys, stored, by_week, first=start, last=last)
     fresh = [_fresh(key, by_week[key.week], decisions[key]) for key in open_keys]
     cutoffs = {span.start: span.cutoff for span in spans}
-    freeze_figures(
-        session, program_id=program.id, figures=[f for f in fresh if cutoffs[f.week] <= now], now=now
-    )
+    done = [f for f in fresh if cutoffs[f.week] <= now and f.reason != PENDING]
+    freeze_figures(session, program_id=program.id, figures=done, now=now)
     figures = {key: _figure(key, stored[key]) for key in wanted if key in stored}
     figures.update({_key(f): _figure(_key(f), f) for f in fresh})
     return WeeklySeries(counts, figures)
@@ -97,13 +103,30 @@ def _decide(
         targets=set(targets),
         unknown=purged,
     )
+    preset = _climate_decisions(open_keys, by_week, program.privacy.min_group_size)
     return decide_all(
-        {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys},
-        frozen={key: Decision(f.shown, f.reason) for key, f in stored.items()},
+        {key: by_week[key.week].sum_of(key.metric, key.group).n for key in open_keys if key not in preset},
+        frozen={**{key: Decision(f.shown, f.reason) for key, f in stored.items()}, **preset},
         groups=groups,
         min_group_size=program.privacy.min_group_size,
         purged=purged,
     )
+
+
+def _climate_decisions(
+    keys: list[FigureKey], by_week: dict[date, WeekCounts], min_group_size: int
+) -> dict[FigureKey, Decision]:
+    """Psychological-safety figures hidden whatever the rule says: pending weeks, too few unlinked answers."""
+    preset = {}
+    for key in keys:
+        week = by_week[key.week]
+        if key.metric != "psych":
+            continue
+        if week.psych_pending:
+            preset[key] = Decision(False, PENDING)
+        elif week.psych_withheld or week.sum_of("psych", key.group).n < min_group_size:
+            preset[key] = Decision(False, SMALL)
+    return preset
 
 
 def _compared_spans(

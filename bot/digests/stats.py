@@ -5,7 +5,11 @@ CASE over the weeks' date ranges, which compiles the same on SQLite and PostgreS
 for its week only if it was given before the week's cutoff (see ``bot.digests.weeks``).
 
 Psychological safety is reported on the 1-7 scale with Edmondson's negatively worded items (1, 3
-and 5) reverse-scored as 8 - answer, so higher always means safer.
+and 5) reverse-scored as 8 - answer, so higher always means safer. Its sums come only from the
+unlinked `climate_answers` table (scores already reverse-scored, see ``bot.checkins.climate``); who
+answered it (for the subtraction rule) comes from the check-ins' `climate_answered` flag. A week whose
+scores are still beside its check-ins (its cutoff has not passed, or the tick has not closed it yet)
+is *pending*: its team-climate figure is not available yet.
 """
 
 from __future__ import annotations
@@ -19,13 +23,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, func, literal, literal_column, or_, select
 from sqlalchemy.orm import Session
 
-from bot.checkins.edmondson import REVERSED
 from bot.digests.weeks import WeekSpan
 from bot.kernel.suppression import LOOKBACK_WEEKS, FigureKey, figure_key
 from storage.models import AnswerRollup, Checkin, CheckinAnswer
 from storage.models.base import UTCDateTime
+from storage.repositories import climate as climate_repo
 
-REVERSED_ITEMS = tuple(sorted(REVERSED))
 METRICS = ("wellbeing", "psych")
 
 
@@ -49,6 +52,8 @@ class WeekCounts:
     paused: int = 0
     missed: int = 0
     rolled_up: bool = False  # some answers survive only as anonymous rollups: groups unknown
+    psych_pending: bool = False  # team-climate scores not moved to the unlinked table yet
+    psych_withheld: bool = False  # fewer than min_group_size answered in time: their scores were discarded
     sums: dict[tuple[str, str], Sums] = field(default_factory=dict)
 
     def sum_of(self, metric: str, group: str) -> Sums:
@@ -81,11 +86,6 @@ def in_time(spans: list[WeekSpan]) -> ColumnElement[Any]:
     return case((CheckinAnswer.answered_at < cutoff, 1), else_=0)
 
 
-def psych_reversed() -> ColumnElement[Any]:
-    score = CheckinAnswer.psych_score
-    return case((Checkin.psych_item.in_(REVERSED_ITEMS), 8 - score), else_=score)
-
-
 def _met() -> ColumnElement[Any]:
     return case((CheckinAnswer.met_mentor.is_(True), 1), else_=0)
 
@@ -105,6 +105,7 @@ def week_counts(session: Session, *, program_id: str, spans: list[WeekSpan]) -> 
         return weeks
     for row in session.execute(_counts_query(program_id, spans)):
         _add_row(weeks[row.pb], row)
+    _add_climate(session, program_id=program_id, spans=spans, weeks=weeks)
     _add_rollups(session, program_id=program_id, weeks=weeks)
     return weeks
 
@@ -122,8 +123,6 @@ def _counts_query(program_id: str, spans: list[WeekSpan]) -> Any:
             func.sum(case((Checkin.status == "missed", 1), else_=0)).label("missed"),
             func.count(CheckinAnswer.wellbeing).label("wb_n"),
             func.coalesce(func.sum(CheckinAnswer.wellbeing), 0).label("wb_sum"),
-            func.count(CheckinAnswer.psych_score).label("ps_n"),
-            func.coalesce(func.sum(psych_reversed()), 0).label("ps_sum"),
         )
         .outerjoin(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
         .where(*_in_program_weeks(program_id, spans))
@@ -140,9 +139,44 @@ def _add_row(week: WeekCounts, row: Any) -> None:
         return
     week.answered += row.answered
     group = "met" if row.met else "not_met"
-    for metric, n, total in (("wellbeing", row.wb_n, row.wb_sum), ("psych", row.ps_n, row.ps_sum)):
-        week.sum_of(metric, "all").add(n, int(total))
-        week.sum_of(metric, group).add(n, int(total))
+    week.sum_of("wellbeing", "all").add(row.wb_n, int(row.wb_sum))
+    week.sum_of("wellbeing", group).add(row.wb_n, int(row.wb_sum))
+
+
+def _add_climate(
+    session: Session, *, program_id: str, spans: list[WeekSpan], weeks: list[WeekCounts]
+) -> None:
+    """Team-climate sums from the unlinked table; pending weeks and discarded batches flagged."""
+    first, last = spans[0].start, spans[-1].start
+    closed = climate_repo.closed_weeks(session, program_id=program_id, first=first, last=last)
+    by_start = {week.start: week for week in weeks}
+    for row in climate_repo.sums_by_week(session, program_id=program_id, first=first, last=last):
+        week = by_start[row.week]
+        week.sum_of("psych", "all").add(row.n, int(row.total))
+        if row.met is not None:
+            week.sum_of("psych", "met" if row.met else "not_met").add(row.n, int(row.total))
+    for week in weeks:
+        answered = closed.get(week.start, 0)
+        if answered and not week.sum_of("psych", "all").n:
+            week.psych_withheld = True
+            week.sums[("psych", "all")] = Sums(answered, 0)
+    for index, waiting in session.execute(_pending_query(program_id, spans)):
+        week = weeks[index]
+        if week.start not in closed:
+            week.psych_pending = True
+            week.sums[("psych", "all")] = Sums(int(waiting), 0)
+
+
+def _pending_query(program_id: str, spans: list[WeekSpan]) -> Any:
+    """Per week, team-climate answers given in time whose scores still sit beside their check-ins."""
+    pb = period_bucket(spans).label("pb")
+    return (
+        select(pb, func.count())
+        .join(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
+        .where(*_in_program_weeks(program_id, spans), CheckinAnswer.climate_score.is_not(None))
+        .where(in_time(spans) == 1)
+        .group_by(literal_column("pb"))
+    )
 
 
 def _add_rollups(session: Session, *, program_id: str, weeks: list[WeekCounts]) -> None:
@@ -159,6 +193,7 @@ def _add_rollups(session: Session, *, program_id: str, weeks: list[WeekCounts]) 
         if week is None:
             continue
         week.rolled_up = True
+        week.psych_pending = week.psych_withheld = False
         week.sent = max(week.sent, rollup.sent)
         week.answered = rollup.answered
         week.sums = {
@@ -275,7 +310,7 @@ def _per_mentee_week(program_id: str, spans: list[WeekSpan]) -> Any:
     bucket = period_bucket(spans).label("b")
     met = func.max(_met()) * MET
     gave_wellbeing = func.max(case((CheckinAnswer.wellbeing.is_not(None), 1), else_=0)) * WELLBEING
-    gave_psych = func.max(case((CheckinAnswer.psych_score.is_not(None), 1), else_=0)) * PSYCH
+    gave_psych = func.max(case((CheckinAnswer.climate_answered.is_(True), 1), else_=0)) * PSYCH
     return (
         select(Checkin.mentee_id, bucket, (met + gave_wellbeing + gave_psych).label("f"))
         .join(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)

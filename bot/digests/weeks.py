@@ -8,8 +8,9 @@ count for that week, so every build of a week's digest, early or late, sees the 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 
+from bot.checkins.climate import closes_at
 from bot.kernel.programs import Program
 
 WEEK = timedelta(days=7)
@@ -20,10 +21,11 @@ def monday_of(day: date) -> date:
 
 
 def due_at(program: Program, week: date) -> datetime:
-    """The UTC instant the digest covering `week` (a Monday) is due."""
-    day = week + WEEK + timedelta(days=program.digest.weekday_index)
-    local = datetime.combine(day, program.digest.time, tzinfo=program.tz)
-    return local.astimezone(UTC)
+    """The UTC instant the digest covering `week` (a Monday) is due.
+
+    Defined in bot.checkins.climate, which closes the week's team-climate answers at this instant.
+    """
+    return closes_at(program, week)
 
 
 def latest_due_week(program: Program, now: datetime) -> date:

@@ -10,40 +10,23 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.checkins import home as checkins
+from bot.checkins.blocks import pause_actions
+from bot.digests.blocks import preview_button
 from bot.home.status import active_pause, schedule_lines
 from bot.kernel.deps import Deps
 from bot.kernel.people import reader_timezone
 from bot.kernel.roles import Role, UserRoles, roles_of
 from bot.kernel.text import day_text, plural
 from bot.reflections import home as reflections
+from bot.slack.blocks import Block, divider, header, section
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of, program_counts
 from storage.repositories.people import get_person
 
-Blocks = list[dict[str, Any]]
+Blocks = list[Block]
 Section = Callable[..., Blocks]  # (session, *, deps, roles, now) -> blocks
 
-PAUSE_ACTION = "checkin_pause_home"
-RESUME_ACTION = "checkin_resume_home"
-DIGEST_PREVIEW_ACTION = "digest_preview_home"
 MAX_LISTED = 20  # people per list: the view holds at most 100 blocks
-
-
-def text_block(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}
-
-
-def button(label: str, action_id: str, value: str | None = None, style: str | None = None) -> dict[str, Any]:
-    element: dict[str, Any] = {
-        "type": "button",
-        "text": {"type": "plain_text", "text": label},
-        "action_id": action_id,
-    }
-    if value is not None:
-        element["value"] = value
-    if style is not None:
-        element["style"] = style
-    return element
 
 
 def _listed(lines: list[str]) -> str:
@@ -62,7 +45,7 @@ def not_enrolled_section(session: Session, *, deps: Deps, roles: UserRoles, now:
     if roles.enrolled:
         return []
     return [
-        text_block(
+        section(
             "*Welcome to mentorbot.* You are not in a mentorship program yet: nothing to show here until "
             "your program coordinator pairs you with a mentor or a mentee."
         )
@@ -79,18 +62,13 @@ def mentee_section(session: Session, *, deps: Deps, roles: UserRoles, now: datet
         + (f" — focus: {pair.focus}" if pair.focus else "")
         for pair in pairs
     ]
-    blocks = [text_block(f"*Your mentor{'s' if len(mentors) > 1 else ''}*\n{_listed(mentors)}")]
+    blocks = [section(f"*Your mentor{'s' if len(mentors) > 1 else ''}*\n{_listed(mentors)}")]
     # checkins.home_blocks shows its next-check-in line with the same buttons whenever it has that line.
     if checkins.next_checkin_line(session, deps=deps, user_id=roles.user_id, now=now) is None:
         lines = schedule_lines(session, deps=deps, user_id=roles.user_id, mentee_pairs=pairs, now=now)
         paused = checkins_paused(session, user_id=roles.user_id, now=now)
-        action = (
-            button("Resume check-ins", RESUME_ACTION, value="resume", style="primary")
-            if paused
-            else button("Pause for 2 weeks", PAUSE_ACTION, value="2w")
-        )
-        blocks.append(text_block("*Check-ins*\n" + "\n".join(lines)))
-        blocks.append({"type": "actions", "block_id": "home_checkin_pause", "elements": [action]})
+        blocks.append(section("*Check-ins*\n" + "\n".join(lines)))
+        blocks.append(pause_actions(paused=paused))
     return blocks
 
 
@@ -109,14 +87,14 @@ def mentor_section(session: Session, *, deps: Deps, roles: UserRoles, now: datet
         seen = last.get(pair.id)
         when = f"last session {day_text(seen)}" if seen else "no session logged yet (`/reflect`)"
         mentees.append(f"• <@{pair.mentee_id}> in *{pair.program_id}* — {when}")
-    blocks = [text_block(f"*Your mentee{'s' if len(mentees) > 1 else ''}*\n{_listed(mentees)}")]
+    blocks = [section(f"*Your mentee{'s' if len(mentees) > 1 else ''}*\n{_listed(mentees)}")]
     program = deps.programs.get(pairs[0].program_id) if pairs else None
     fallback = program.timezone if program else "UTC"
     year = now.astimezone(reader_timezone(get_person(session, user_id=roles.user_id), fallback)).year
     # The reflections section shows hours and credits once there are any; until then, say how they come.
     if not has_sessions(session, mentor_id=roles.user_id, year=year):
         blocks.append(
-            text_block(
+            section(
                 f"*Protected time in {year}*\nNone logged yet: log each session with `/reflect`; it counts "
                 "once your mentee confirms it."
             )
@@ -157,7 +135,7 @@ def coordinator_section(session: Session, *, deps: Deps, roles: UserRoles, now: 
     if not program_ids:
         return []
     counts = program_counts(session, program_ids=program_ids)
-    blocks: Blocks = [text_block(f"*Program{'s' if len(program_ids) > 1 else ''} you coordinate*")]
+    blocks: Blocks = [section(f"*Program{'s' if len(program_ids) > 1 else ''} you coordinate*")]
     for index, program_id in enumerate(program_ids[:MAX_LISTED]):
         program = deps.programs.get(program_id)
         name = program.name if program else program_id
@@ -175,10 +153,8 @@ def coordinator_section(session: Session, *, deps: Deps, roles: UserRoles, now: 
                 f"No pairs yet: `/mentorship pair @mentor @mentee {program_id}`, "
                 f"or `mentorbot roster import {program_id} FILE.csv`."
             )
-        block = text_block(f"*{name}* (`{program_id}`)\n{summary}")
-        # Slack wants action ids unique within a view: the first button keeps the plain id.
-        action_id = DIGEST_PREVIEW_ACTION if index == 0 else f"{DIGEST_PREVIEW_ACTION}.{program_id}"
-        block["accessory"] = button("Preview digest", action_id, value=program_id)
+        block = section(f"*{name}* (`{program_id}`)\n{summary}")
+        block["accessory"] = preview_button(program_id, first=index == 0)
         blocks.append(block)
     return blocks
 
@@ -197,9 +173,9 @@ SECTIONS: list[Section] = [
 def build_home(session: Session, *, deps: Deps, user_id: str, now: datetime) -> dict[str, Any]:
     """The Home tab view for `user_id`."""
     roles = roles_of(session, programs=deps.programs, user_id=user_id)
-    blocks: Blocks = [{"type": "header", "text": {"type": "plain_text", "text": "Mentorship"}}]
-    for section in SECTIONS:
-        part = section(session, deps=deps, roles=roles, now=now)
+    blocks: Blocks = [header("Mentorship")]
+    for home_section in SECTIONS:
+        part = home_section(session, deps=deps, roles=roles, now=now)
         if part:
-            blocks.extend([{"type": "divider"}, *part])
+            blocks.extend([divider(), *part])
     return {"type": "home", "blocks": blocks[:100]}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from bot.kernel.refusals import Refusal
 from bot.kernel.roles import Role, UserRoles
 
 
@@ -82,8 +83,8 @@ class Decision:
     message: str = ""
 
 
-class NotAllowed(Exception):
-    """Raised by `require`; its message is safe to show the person as is."""
+class NotAllowed(Refusal):
+    """Raised by `require` (and services) when the policy refuses someone."""
 
 
 def authorize(roles: UserRoles, action: Action, *, program_id: str | None = None) -> Decision:

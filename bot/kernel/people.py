@@ -1,9 +1,14 @@
-"""People's names and timezones, cached from Slack's users.info and refreshed daily."""
+"""People's names and timezones, cached from Slack's users.info and refreshed daily.
+
+Slack is never asked inside a write transaction: look people up first (look_up_people), then store
+what Slack said in a short `deps.sessions.begin()` (store_person, store_known_person).
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,8 +18,9 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session
 
+from bot.kernel.deps import Deps
 from storage.models import Person
-from storage.repositories.people import upsert_person
+from storage.repositories.people import people_by_id, upsert_person
 
 log = logging.getLogger(__name__)
 
@@ -42,43 +48,89 @@ def is_fresh(person: Person | None, now: datetime) -> bool:
     )
 
 
-def ensure_person(session: Session, *, client: WebClient, user_id: str, now: datetime) -> Person:
-    """The person row, fetched from users.info when new or older than a day.
+@dataclass(frozen=True)
+class Lookup:
+    """One person as looked up before a write: Slack's profile to store, or why there is none.
 
-    A Slack failure leaves the cached row (or a bare new one) in place:
-    a name is never worth failing a request.
+    Made by look_up_people outside any write transaction, stored by store_person or
+    store_known_person inside one.
     """
-    person = session.get(Person, user_id)
-    if is_fresh(person, now):
-        assert person is not None
-        return person
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError as exc:
-        log.warning("users.info failed (%s); using the cached profile", exc.response.get("error"))
-        return person or upsert_person(session, user_id=user_id, now=now)
-    return apply_profile(session, user=user, now=now)
+
+    user_id: str
+    fresh: bool = False  # the cached row was refreshed within a day: Slack was not asked
+    profile: Profile | None = None  # users.info's user object, to store
+    unknown: bool = False  # Slack says no such user exists
+    failure: str | None = None  # Slack's error code when it could not answer (after the client's retries)
 
 
-def ensure_known_person(session: Session, *, client: WebClient, user_id: str, now: datetime) -> Person:
-    """Like ensure_person, but a user Slack does not know raises UnknownUser.
+def look_up_people(deps: Deps, *, user_ids: Iterable[str], now: datetime) -> dict[str, Lookup]:
+    """users.info for each person not refreshed within a day, keyed by id. Writes nothing.
 
-    For pairing: a typo'd id must not become a pair. Other Slack failures fall back to a cached row,
-    and raise SlackLookupFailed when there is none.
+    Call it before `deps.sessions.begin()`, never inside: with its retries users.info can take over
+    a minute, and SQLite's write lock would be held for all of it. The cache is read in a
+    read-only session that ends before Slack is asked.
     """
-    person = session.get(Person, user_id)
-    if is_fresh(person, now):
-        assert person is not None
-        return person
+    wanted = list(dict.fromkeys(user_ids))
+    with deps.read_sessions.begin() as session:
+        cached = people_by_id(session, user_ids=wanted)
+    return {
+        user_id: Lookup(user_id, fresh=True) if is_fresh(cached.get(user_id), now) else _ask(deps, user_id)
+        for user_id in wanted
+    }
+
+
+def look_up_person(deps: Deps, *, user_id: str, now: datetime) -> Lookup:
+    """look_up_people for one id."""
+    return look_up_people(deps, user_ids=[user_id], now=now)[user_id]
+
+
+def _ask(deps: Deps, user_id: str) -> Lookup:
     try:
-        user = fetch_user(client, user_id)
-    except SlackLookupFailed:
-        if person is None:
-            raise
-        return person
+        user = fetch_user(deps.client, user_id)
+    except SlackLookupFailed as exc:
+        log.warning("users.info failed (%s); keeping what is cached", exc)
+        return Lookup(user_id, failure=str(exc))
     if user is None:
-        raise UnknownUser(user_id)
-    return apply_profile(session, user=user, now=now)
+        return Lookup(user_id, unknown=True)
+    return Lookup(user_id, profile=user)
+
+
+def store_person(session: Session, lookup: Lookup, *, now: datetime) -> Person:
+    """The person row after `lookup`: Slack's profile stored, else the cached row (or a bare new one).
+
+    A Slack failure leaves the cached row in place: a name is never worth failing a request.
+    """
+    if lookup.profile is not None:
+        return apply_profile(session, user=lookup.profile, now=now)
+    return session.get(Person, lookup.user_id) or upsert_person(session, user_id=lookup.user_id, now=now)
+
+
+def store_known_person(session: Session, lookup: Lookup, *, now: datetime) -> Person:
+    """Like store_person, but a user Slack does not know raises UnknownUser.
+
+    For pairing: a typo'd id must not become a pair. When Slack failed, the cached row stands in;
+    with none, SlackLookupFailed is raised.
+    """
+    if lookup.unknown:
+        raise UnknownUser(lookup.user_id)
+    if lookup.profile is not None:
+        return apply_profile(session, user=lookup.profile, now=now)
+    person = session.get(Person, lookup.user_id)
+    if person is None:
+        raise SlackLookupFailed(lookup.failure or "not_cached")
+    return person
+
+
+def refresh_person(deps: Deps, *, user_id: str, now: datetime) -> None:
+    """Make sure the person's row exists and is at most a day old: ask Slack first, then write briefly.
+
+    Nothing is written when the cached row is fresh.
+    """
+    lookup = look_up_person(deps, user_id=user_id, now=now)
+    if lookup.fresh:
+        return
+    with deps.sessions.begin() as session:
+        store_person(session, lookup, now=now)
 
 
 def fetch_user(client: WebClient, user_id: str) -> Profile | None:

@@ -23,6 +23,8 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///mentorbot.db"
     programs_file: Path = Field(default=Path("programs.yml"), validation_alias="MENTORBOT_PROGRAMS")
     secret_key: SecretStr | None = Field(default=None, validation_alias="MENTORBOT_SECRET_KEY")
+    # Only while rotating (`mentorbot rotate-key`): the key the database was written with.
+    old_secret_key: SecretStr | None = Field(default=None, validation_alias="MENTORBOT_OLD_SECRET_KEY")
     # Well under Slack's ~1 msg/s/channel and workspace-wide chat.postMessage limits for DM fan-out.
     send_rate_per_second: float = Field(default=10.0, validation_alias="MENTORBOT_SEND_RATE", gt=0)
     send_workers: int = Field(default=4, validation_alias="MENTORBOT_SEND_WORKERS", ge=1, le=64)
@@ -92,7 +94,11 @@ def _has(secret: SecretStr | None) -> bool:
     return secret is not None and bool(secret.get_secret_value())
 
 
-_ALIASES = {"programs_file": "MENTORBOT_PROGRAMS", "secret_key": "MENTORBOT_SECRET_KEY"}
+_ALIASES = {
+    "programs_file": "MENTORBOT_PROGRAMS",
+    "secret_key": "MENTORBOT_SECRET_KEY",
+    "old_secret_key": "MENTORBOT_OLD_SECRET_KEY",
+}
 
 
 def load_settings() -> Settings:

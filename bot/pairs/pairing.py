@@ -1,7 +1,8 @@
 """Pairing and unpairing: the rules, the audit entry and the DMs both sides get.
 
-The DMs are built inside the transaction (they need the people rows) and sent after it commits,
-so a slow or failing Slack never holds a database lock and never undoes a pairing.
+Slack is never called inside the write transaction: both people are looked up (users.info) before
+it begins, and the DMs, built inside it (they need the people rows), are sent after it commits. So a
+slow or failing Slack never holds a database lock and never undoes a pairing.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bot.kernel.people import SlackLookupFailed, UnknownUser, ensure_known_person
+from bot.kernel.deps import Deps
+from bot.kernel.people import SlackLookupFailed, UnknownUser, look_up_people, store_known_person
 from bot.kernel.programs import Program
 from bot.pairs.commands import PAIR_USAGE, UNPAIR_USAGE
 from bot.pairs.welcome import (
@@ -98,9 +100,8 @@ def farewell_messages(session: Session, view: PairView) -> list[Message]:
 
 
 def pair_people(
-    session: Session,
+    deps: Deps,
     *,
-    client: WebClient,
     program: Program,
     mentor_id: str,
     mentee_id: str,
@@ -108,18 +109,42 @@ def pair_people(
     now: datetime,
     focus: str | None = None,
 ) -> PairingOutcome:
-    """Pair two people after checking the rules; audit it and prepare both welcome DMs."""
-    try:
-        mentor = ensure_known_person(session, client=client, user_id=mentor_id, now=now)
-        mentee = ensure_known_person(session, client=client, user_id=mentee_id, now=now)
-    except UnknownUser as exc:
-        return _refused(
-            f"I can't find a Slack user with the id `{exc.user_id}` in this workspace. "
-            "Mention them with @ so Slack fills in their id.",
-            PAIR_USAGE,
+    """Pair two people after checking the rules; audit it and prepare both welcome DMs.
+
+    Slack is asked first, outside any transaction (users.info, only for profiles older than a day);
+    then one short write transaction stores the profiles, checks the rules and records the pair.
+    """
+    lookups = look_up_people(deps, user_ids=[mentor_id, mentee_id], now=now)
+    with deps.sessions.begin() as session:
+        try:
+            mentor = store_known_person(session, lookups[mentor_id], now=now)
+            mentee = store_known_person(session, lookups[mentee_id], now=now)
+        except UnknownUser as exc:
+            return _refused(
+                f"I can't find a Slack user with the id `{exc.user_id}` in this workspace. "
+                "Mention them with @ so Slack fills in their id.",
+                PAIR_USAGE,
+            )
+        except SlackLookupFailed as exc:
+            return PairingOutcome(
+                False, f"Slack didn't answer ({exc}). Nothing changed; try again in a minute."
+            )
+        return _pair(
+            session, program=program, mentor=mentor, mentee=mentee, actor_id=actor_id, now=now, focus=focus
         )
-    except SlackLookupFailed as exc:
-        return PairingOutcome(False, f"Slack didn't answer ({exc}). Nothing changed; try again in a minute.")
+
+
+def _pair(
+    session: Session,
+    *,
+    program: Program,
+    mentor: Person,
+    mentee: Person,
+    actor_id: str,
+    now: datetime,
+    focus: str | None,
+) -> PairingOutcome:
+    mentor_id, mentee_id = mentor.id, mentee.id
     _lock_mentor(session, mentor_id)
     problem = pairing_problem(
         program,
@@ -157,9 +182,18 @@ def pair_people(
 
 
 def unpair_people(
+    deps: Deps, *, program: Program, mentor_id: str, mentee_id: str, actor_id: str, now: datetime
+) -> PairingOutcome:
+    """End an active pair; audit it and prepare both farewell DMs (sent by the caller after the commit)."""
+    with deps.sessions.begin() as session:
+        return _unpair(
+            session, program=program, mentor_id=mentor_id, mentee_id=mentee_id, actor_id=actor_id, now=now
+        )
+
+
+def _unpair(
     session: Session, *, program: Program, mentor_id: str, mentee_id: str, actor_id: str, now: datetime
 ) -> PairingOutcome:
-    """End an active pair; audit it and prepare both farewell DMs."""
     pair = active_pair(session, program_id=program.id, mentor_id=mentor_id, mentee_id=mentee_id)
     if pair is None:
         text = f"<@{mentor_id}> doesn't mentor <@{mentee_id}> in {program.id}, so there is nothing to end."

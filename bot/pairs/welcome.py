@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from bot.checkins.schedule import next_period
 from bot.kernel.people import display_name, reader_timezone
 from bot.kernel.programs import Program
+from bot.slack.blocks import Block, context, header, section
 from storage.models import Person
 
 Blocks = list[dict[str, Any]]
@@ -63,14 +64,6 @@ def _hours(hours: int) -> str:
 
 def _name(person: Person) -> str:
     return f"*{display_name(person, person.id)}* (<@{person.id}>)"
-
-
-def _section(text: str) -> dict[str, Any]:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def _header(text: str) -> dict[str, Any]:
-    return {"type": "header", "text": {"type": "plain_text", "text": text[:150]}}
 
 
 def _coordinators(program: Program) -> str:
@@ -184,14 +177,14 @@ def mentee_welcome(view: PairView) -> Message:
         f"(their timezone: {mentor_zone}).{_focus(view)}"
     )
     blocks = [
-        _header(f"You have a mentor in {program.name}"),
-        _section(intro),
-        _section(f"*What I'll ask, and when*\n{when_mentee_is_asked(view)}"),
-        _section(mentee_visibility(program)),
-        _section(PAUSE),
-        _section(concern_text(program)),
-        _section(reflect_text(program, mentor=False)),
-        _context(program),
+        header(f"You have a mentor in {program.name}"),
+        section(intro),
+        section(f"*What I'll ask, and when*\n{when_mentee_is_asked(view)}"),
+        section(mentee_visibility(program)),
+        section(PAUSE),
+        section(concern_text(program)),
+        section(reflect_text(program, mentor=False)),
+        _questions(program),
     ]
     return Message(view.mentee.id, f"Welcome to {program.name}: your mentor is {_plain(mentor)}.", blocks)
 
@@ -205,13 +198,13 @@ def mentor_welcome(view: PairView) -> Message:
         f"(their timezone: {mentee_zone}). Thank you for giving your time.{_focus(view)}"
     )
     blocks = [
-        _header(f"Your new mentee in {program.name}"),
-        _section(intro),
-        _section(f"*What I'll ask, and when*\n{when_mentor_hears(view)}"),
-        _section(mentor_visibility(view)),
-        _section(reflect_text(program, mentor=True)),
-        _section(concern_text(program)),
-        _context(program),
+        header(f"Your new mentee in {program.name}"),
+        section(intro),
+        section(f"*What I'll ask, and when*\n{when_mentor_hears(view)}"),
+        section(mentor_visibility(view)),
+        section(reflect_text(program, mentor=True)),
+        section(concern_text(program)),
+        _questions(program),
     ]
     return Message(view.mentor.id, f"You are now mentoring {_plain(mentee)} in {program.name}.", blocks)
 
@@ -231,7 +224,7 @@ def mentee_farewell(view: PairView, *, other_mentors: int) -> Message:
     return Message(
         view.mentee.id,
         f"Your mentorship with {_plain(mentor)} has ended.",
-        [_section(text), _context(program)],
+        [section(text), _questions(program)],
     )
 
 
@@ -245,7 +238,7 @@ def mentor_farewell(view: PairView) -> Message:
     return Message(
         view.mentor.id,
         f"Your mentorship of {_plain(mentee)} has ended.",
-        [_section(text), _context(program)],
+        [section(text), _questions(program)],
     )
 
 
@@ -253,14 +246,7 @@ def _plain(person: Person) -> str:
     return display_name(person, person.id)
 
 
-def _context(program: Program) -> dict[str, Any]:
-    return {
-        "type": "context",
-        "elements": [
-            {
-                "type": "mrkdwn",
-                "text": f"Questions about {program.name}: {_coordinators(program)}. "
-                "`/mentorship help` lists what you can do.",
-            }
-        ],
-    }
+def _questions(program: Program) -> Block:
+    return context(
+        f"Questions about {program.name}: {_coordinators(program)}. `/mentorship help` lists what you can do."
+    )

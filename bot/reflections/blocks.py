@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from bot.reflections.form import COMPETENCY_BLOCK
 from bot.reflections.terms import (
     CONFIRMED,
     DISPUTED,
@@ -23,14 +23,24 @@ from bot.reflections.terms import (
     competency_label,
     short_day,
 )
+from bot.slack import blocks as kit
+from bot.slack.blocks import Block, Element, TextObject, View, actions, context, section
 
-Block = dict[str, Any]
 CALLBACK_ID = "reflect"
+SAVED_CALLBACK = "reflect_saved"
 PAIR_ACTION = "reflect_pair"
 SESSION_ACTION = "reflect_session"
+# The session buttons' action ids carry the session id after a colon: unique within a view.
 CONFIRM_ACTION = "session_confirm"
 DISPUTE_ACTION = "session_dispute"
 REFLECT_ACTION = "session_reflect"
+CONFIRM_ACTIONS = re.compile(rf"^{CONFIRM_ACTION}:\d+$")
+DISPUTE_ACTIONS = re.compile(rf"^{DISPUTE_ACTION}:\d+$")
+REFLECT_ACTIONS = re.compile(rf"^{REFLECT_ACTION}:\d+$")
+NOTICE_BLOCK = "session_{session_id}"
+HOME_SESSION_BLOCK = "home_session_{session_id}"
+PAIR_BLOCK, SESSION_BLOCK = "pair", "session"
+COMPETENCY_BLOCK = "competency:"  # + the competency's slug
 NEW_SESSION = "new"
 OPTION_TEXT_MAX = 75
 
@@ -76,16 +86,8 @@ def _clip(text: str, limit: int = OPTION_TEXT_MAX) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
-
-
-def mrkdwn(text: str) -> Block:
-    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
-
-
-def context(text: str) -> Block:
-    return {"type": "context", "elements": [{"type": "mrkdwn", "text": text}]}
+def plain(text: str) -> TextObject:
+    return kit.plain(text, emoji=True)
 
 
 def option(value: str, text: str) -> dict[str, Any]:
@@ -127,22 +129,22 @@ def _text_input(action_id: str, placeholder: str) -> dict[str, Any]:
 def reflect_modal(spec: ModalSpec) -> dict[str, Any]:
     """The /reflect modal for `spec`."""
     blocks = [*_who_blocks(spec), *_session_blocks(spec), *_reflection_blocks(spec)]
-    return {
-        "type": "modal",
-        "callback_id": CALLBACK_ID,
-        "title": plain("Log a session"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
-        "private_metadata": spec.metadata(),
-        "blocks": blocks,
-    }
+    return kit.modal(
+        "Log a session",
+        blocks,
+        callback_id=CALLBACK_ID,
+        submit="Save",
+        close="Cancel",
+        private_metadata=spec.metadata(),
+        emoji=True,
+    )
 
 
 def _who_blocks(spec: ModalSpec) -> list[Block]:
     if len(spec.pairs) > 1 and not spec.fixed_session:
         options = [option(str(p.pair_id), p.label) for p in spec.pairs]
         initial = str(spec.pair.pair_id) if spec.pair else None
-        block = _input("pair", "Who was the session with?", _select(PAIR_ACTION, options, initial))
+        block = _input(PAIR_BLOCK, "Who was the session with?", _select(PAIR_ACTION, options, initial))
         block["dispatch_action"] = True
         return [block]
     pair = spec.pair or spec.pairs[0]
@@ -158,11 +160,11 @@ def _session_blocks(spec: ModalSpec) -> list[Block]:
             *(option(str(s.session_id), s.label) for s in spec.sessions),
         ]
         initial = str(spec.session.session_id) if spec.session else NEW_SESSION
-        block = _input("session", "Reflect on", _select(SESSION_ACTION, options, initial))
+        block = _input(SESSION_BLOCK, "Reflect on", _select(SESSION_ACTION, options, initial))
         block["dispatch_action"] = True
         blocks.append(block)
     if spec.session is not None:
-        blocks.append(mrkdwn(f"Your reflection on the session of *{spec.session.label}*."))
+        blocks.append(section(f"Your reflection on the session of *{spec.session.label}*."))
         return blocks
     return blocks + _new_session_inputs(spec.today)
 
@@ -249,15 +251,9 @@ def _competency_blocks(competencies: tuple[str, ...]) -> list[Block]:
     return blocks
 
 
-def saved_view(text: str) -> dict[str, Any]:
+def saved_view(text: str) -> View:
     """What the modal turns into after a successful save."""
-    return {
-        "type": "modal",
-        "callback_id": "reflect_saved",
-        "title": plain("Session logged"),
-        "close": plain("Done"),
-        "blocks": [mrkdwn(text)],
-    }
+    return kit.message_modal("Session logged", text, close="Done", callback_id=SAVED_CALLBACK, emoji=True)
 
 
 def input_block_ids(view: dict[str, Any]) -> set[str]:
@@ -296,7 +292,7 @@ def notice_blocks(notice: Notice) -> list[Block]:
     day = short_day(notice.session_date, today=notice.today)
     what = FORMATS.get(notice.format, notice.format).lower()
     blocks = [
-        mrkdwn(
+        section(
             f"*{notice.logger_name}* logged a {notice.minutes}-minute session with you on *{day}* ({what})."
         )
     ]
@@ -306,7 +302,7 @@ def notice_blocks(notice: Notice) -> list[Block]:
     blocks.append(context(_status_line(notice)))
     buttons = _notice_buttons(notice)
     if buttons:
-        blocks.append({"type": "actions", "block_id": f"session_{notice.session_id}", "elements": buttons})
+        blocks.append(actions(buttons, block_id=NOTICE_BLOCK.format(session_id=notice.session_id)))
     return blocks
 
 
@@ -328,9 +324,9 @@ def _status_line(notice: Notice) -> str:
     return "Confirmed sessions count toward protected time and CME credits; unconfirmed ones do not."
 
 
-def session_buttons(session_id: int, *, pending: bool, can_reflect: bool) -> list[dict[str, Any]]:
+def session_buttons(session_id: int, *, pending: bool, can_reflect: bool) -> list[Element]:
     """Confirm / that's not right / add my reflection; action ids carry the session id (unique per view)."""
-    buttons: list[dict[str, Any]] = []
+    buttons: list[Element] = []
     if pending:
         buttons += [
             _button(CONFIRM_ACTION, session_id, "Confirm", "primary"),
@@ -341,19 +337,17 @@ def session_buttons(session_id: int, *, pending: bool, can_reflect: bool) -> lis
     return buttons
 
 
-def _button(action: str, session_id: int, text: str, style: str | None) -> dict[str, Any]:
-    button: dict[str, Any] = {
-        "type": "button",
-        "action_id": f"{action}:{session_id}",
-        "text": plain(text),
-        "value": str(session_id),
-    }
-    if style:
-        button["style"] = style
-    return button
+def _button(action: str, session_id: int, text: str, style: str | None) -> Element:
+    return kit.button(text, f"{action}:{session_id}", str(session_id), style=style, emoji=True)
 
 
-def _notice_buttons(notice: Notice) -> list[dict[str, Any]]:
+def home_session_actions(session_id: int, *, can_reflect: bool) -> Block:
+    """Confirm / that's not right / add my reflection for an unconfirmed session on App Home."""
+    buttons = session_buttons(session_id, pending=True, can_reflect=can_reflect)
+    return actions(buttons, block_id=HOME_SESSION_BLOCK.format(session_id=session_id))
+
+
+def _notice_buttons(notice: Notice) -> list[Element]:
     can_reflect = notice.status != DISPUTED and not notice.recipient_reflected
     return session_buttons(notice.session_id, pending=notice.status == PENDING, can_reflect=can_reflect)
 

@@ -22,6 +22,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
+from bot.reflections.blocks import COMPETENCY_BLOCK
 from bot.reflections.terms import (
     MAX_AGE_DAYS,
     MAX_MINUTES,
@@ -30,7 +31,6 @@ from bot.reflections.terms import (
     short_day,
 )
 
-COMPETENCY_BLOCK = "competency:"
 M = TypeVar("M", bound=BaseModel)
 _FIELD_ERROR = "mentorbot_field"
 

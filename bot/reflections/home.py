@@ -13,10 +13,11 @@ from bot.kernel.deps import Deps
 from bot.kernel.people import display_name
 from bot.kernel.programs import Program
 from bot.kernel.roles import Role, UserRoles
-from bot.reflections.blocks import context, mrkdwn, session_buttons
+from bot.reflections.blocks import home_session_actions
 from bot.reflections.competencies import level_line, timelines
 from bot.reflections.ledger import mentor_year, number
 from bot.reflections.terms import PENDING, hours_text, short_day
+from bot.slack.blocks import context, section
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
@@ -96,7 +97,7 @@ def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime
             blocks.extend(_program_blocks(session, program=program, user_id=roles.user_id, now=now))
     if not blocks:
         return []
-    return [mrkdwn("*Sessions and competencies*"), *blocks][:MAX_BLOCKS]
+    return [section("*Sessions and competencies*"), *blocks][:MAX_BLOCKS]
 
 
 def _program_blocks(session: Session, *, program: Program, user_id: str, now: datetime) -> Blocks:
@@ -108,7 +109,7 @@ def _program_blocks(session: Session, *, program: Program, user_id: str, now: da
     mentoring = [p for p in pairs if p.mentor_id == user_id]
     blocks: Blocks = [context(f"*{program.name}*")]
     if mentoring:
-        blocks.append(mrkdwn(_hours_line(session, program=program, user_id=user_id, year=today.year)))
+        blocks.append(section(_hours_line(session, program=program, user_id=user_id, year=today.year)))
     blocks.extend(
         _competency_blocks(session, program=program, pairs=pairs, user_id=user_id, names=names, today=today)
     )
@@ -144,7 +145,7 @@ def _competency_blocks(
     for mentee_id in sorted({p.mentee_id for p in pairs}, key=lambda m: (m != user_id, names[m])):
         title = "*Your competencies*" if mentee_id == user_id else f"*{names[mentee_id]}'s competencies*"
         lines = [level_line(t, today=today) for t in timelines(session, program=program, mentee_id=mentee_id)]
-        blocks.append(mrkdwn("\n".join([title, *lines])[:2900]))
+        blocks.append(section("\n".join([title, *lines])[:2900]))
     return blocks
 
 
@@ -166,7 +167,7 @@ def _overdue_blocks(
             f":warning: No confirmed session with *{other}* for {item.days_since} days ({since}); "
             f"the program expects one every {every} days."
         )
-    return [mrkdwn("\n".join(lines))] if lines else []
+    return [section("\n".join(lines))] if lines else []
 
 
 def _unconfirmed_blocks(
@@ -192,12 +193,8 @@ def _answerable(session: Session, *, row: MentoringSession, logger: str, user_id
     day = short_day(row.session_date, today=today)
     reflected = reflection_of(session, session_id=row.id, author_id=user_id) is not None
     return [
-        mrkdwn(f"*{logger}* logged a {row.duration_minutes}-minute session on *{day}*: unconfirmed."),
-        {
-            "type": "actions",
-            "block_id": f"home_session_{row.id}",
-            "elements": session_buttons(row.id, pending=True, can_reflect=not reflected),
-        },
+        section(f"*{logger}* logged a {row.duration_minutes}-minute session on *{day}*: unconfirmed."),
+        home_session_actions(row.id, can_reflect=not reflected),
     ]
 
 

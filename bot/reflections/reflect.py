@@ -14,9 +14,18 @@ from bot.kernel.authz import POLICY, Action, NotAllowed, authorize, require
 from bot.kernel.deps import Deps
 from bot.kernel.people import display_name, valid_timezone
 from bot.kernel.programs import Program
+from bot.kernel.refusals import Refusal
 from bot.kernel.roles import roles_of
-from bot.reflections.blocks import NEW_SESSION, ModalSpec, PairChoice, SessionChoice
-from bot.reflections.form import COMPETENCY_BLOCK, ParsedForm, parse_form, state_values
+from bot.reflections.blocks import (
+    COMPETENCY_BLOCK,
+    NEW_SESSION,
+    PAIR_BLOCK,
+    SESSION_BLOCK,
+    ModalSpec,
+    PairChoice,
+    SessionChoice,
+)
+from bot.reflections.form import ParsedForm, parse_form, state_values
 from bot.reflections.terms import DISPUTED, MAX_AGE_DAYS, MENTEE, MENTOR, PENDING, short_day
 from storage.models import MentoringSession, Pair, Person, Reflection
 from storage.repositories.pairs import active_pairs_of
@@ -42,7 +51,7 @@ ONLY_OTHER_SIDE = POLICY[Action.SESSION_CONFIRM].refusal
 NOT_YOURS = "This session belongs to a pairing you are not part of (any more), so you can't reflect on it."
 
 
-class FieldRefusal(Exception):
+class FieldRefusal(Refusal):
     """A refusal that belongs next to one field of the modal."""
 
     def __init__(self, block_id: str, message: str) -> None:
@@ -200,10 +209,10 @@ class Target:
     def from_view(cls, view: dict[str, Any]) -> Target:
         meta = _metadata(view)
         values = state_values(view)
-        pair_id = _int(values.get("pair")) or _int(meta.get("pair"))
+        pair_id = _int(values.get(PAIR_BLOCK)) or _int(meta.get("pair"))
         if meta.get("fixed"):
             return cls(pair_id, _int(meta.get("session")))
-        choice = values.get("session")
+        choice = values.get(SESSION_BLOCK)
         return cls(pair_id, None if choice in (None, NEW_SESSION) else _int(choice))
 
 
@@ -257,13 +266,13 @@ def submit_reflection(
 def _submitted_pair(session: Session, *, deps: Deps, user_id: str, pair_id: int | None) -> Pair:
     pair = session.get(Pair, pair_id) if pair_id is not None else None
     if pair_id is None:
-        raise FieldRefusal("pair", "Choose who the session was with.")
+        raise FieldRefusal(PAIR_BLOCK, "Choose who the session was with.")
     if pair is None or pair.ended_at is not None or not member_of(pair, user_id):
         raise FieldRefusal(
-            "pair", "You are not in this pairing (any more). Choose one of your current pairs."
+            PAIR_BLOCK, "You are not in this pairing (any more). Choose one of your current pairs."
         )
     if deps.programs.get(pair.program_id) is None:
-        raise FieldRefusal("pair", "This pairing's program is no longer configured.")
+        raise FieldRefusal(PAIR_BLOCK, "This pairing's program is no longer configured.")
     return pair
 
 
@@ -274,9 +283,9 @@ def _existing_session(
         return None
     row = get_session(session, session_id=session_id)
     if row is None or row.pair_id != pair.id:
-        raise FieldRefusal("session", "That session is not one of this pair's.")
+        raise FieldRefusal(SESSION_BLOCK, "That session is not one of this pair's.")
     if row.status == DISPUTED or reflection_of(session, session_id=row.id, author_id=user_id) is not None:
-        raise FieldRefusal("session", _why_not_reflect(session, session_id=row.id, user_id=user_id))
+        raise FieldRefusal(SESSION_BLOCK, _why_not_reflect(session, session_id=row.id, user_id=user_id))
     return row
 
 

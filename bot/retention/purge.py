@@ -1,8 +1,9 @@
 """privacy.retention_days: raw check-in answers and free text older than that go; weekly totals stay.
 
 Once a day per program: whole weeks of check-ins past the cutoff are rolled into AnswerRollup
-(sent and answered counts, wellbeing and reverse-scored psychological-safety sums), then their
-answers are deleted; notes, reflection text and concern text older than the cutoff are cleared.
+(sent and answered counts, wellbeing sums, and psychological-safety sums from the unlinked
+`climate_answers` rows), then their answers and those rows are deleted; notes, reflection text and
+concern text older than the cutoff are cleared.
 The day's RetentionRun row is the claim: it is inserted in the same transaction as the work, so a
 second process (or a restart) either waits and fails on the key or finds the day done.
 """
@@ -31,19 +32,14 @@ from storage.models import (
     Reflection,
 )
 from storage.models.retention import RetentionRun
+from storage.repositories import climate as climate_repo
 
 REMOVED = "[removed after {days} days]"
-REVERSED_ITEMS = frozenset({1, 3, 5})  # Edmondson items worded negatively: 8 - answer when aggregated
 CHUNK = 500
 
 
 def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
-
-
-def psych_value(item: int, score: int) -> int:
-    """An answer on the 1–7 scale as it counts toward the mean: reverse-scored for items 1, 3 and 5."""
-    return 8 - score if item in REVERSED_ITEMS else score
 
 
 @dataclass
@@ -111,22 +107,21 @@ def purge_program(
     session.flush()  # a week someone else already rolled up fails here, before anything is deleted
     for chunk in _chunks(checkin_ids):
         session.execute(delete(CheckinAnswer).where(CheckinAnswer.checkin_id.in_(chunk)))
+    climate_repo.delete_between(session, program_id=program.id, since=window.start, before=window.end)
     _clear_text(session, purge, program=program, window=window)
 
 
 def _roll_up(session: Session, purge: Purge, *, program: Program, window: _Window) -> list[int]:
-    """Fill purge.rollups from the window's check-ins; return the ids of those with an answer."""
+    """Fill purge.rollups from the window's check-ins and unlinked team-climate answers; return the ids
+    of the check-ins with an answer."""
     query = (
-        select(Checkin.id, Checkin.period, Checkin.sent_at, Checkin.psych_item, CheckinAnswer)
+        select(Checkin.id, Checkin.period, Checkin.sent_at, CheckinAnswer)
         .outerjoin(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
         .where(Checkin.program_id == program.id, *window.where(Checkin.period))
     )
     answered: list[int] = []
-    for checkin_id, period, sent_at, item, answer in session.execute(query):
-        week = monday(period)
-        rollup = purge.rollups.get(week)
-        if rollup is None:
-            rollup = purge.rollups[week] = _empty_rollup(program.id, week)
+    for checkin_id, period, sent_at, answer in session.execute(query):
+        rollup = _rollup_of(purge, program.id, monday(period))
         rollup.sent += sent_at is not None
         if answer is None:
             continue
@@ -135,10 +130,20 @@ def _roll_up(session: Session, purge: Purge, *, program: Program, window: _Windo
         if answer.wellbeing is not None:
             rollup.wellbeing_sum += answer.wellbeing
             rollup.wellbeing_n += 1
-        if answer.psych_score is not None:
-            rollup.psych_sum += psych_value(item, answer.psych_score)
-            rollup.psych_n += 1
+    climate = climate_repo.totals_between(
+        session, program_id=program.id, since=window.start, before=window.end
+    )
+    for week, (n, total) in climate.items():
+        rollup = _rollup_of(purge, program.id, week)
+        rollup.psych_n, rollup.psych_sum = n, total
     return answered
+
+
+def _rollup_of(purge: Purge, program_id: str, week: date) -> AnswerRollup:
+    rollup = purge.rollups.get(week)
+    if rollup is None:
+        rollup = purge.rollups[week] = _empty_rollup(program_id, week)
+    return rollup
 
 
 def _empty_rollup(program_id: str, week: date) -> AnswerRollup:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.crypto import EncryptedText
@@ -51,13 +51,21 @@ class Checkin(Base):
 
 
 class CheckinAnswer(Base):
-    """A mentee's answer; the note is free text, encrypted at rest."""
+    """A mentee's answer; the note is free text, encrypted at rest.
+
+    The team-climate answer is promised to be seen by nobody individually, so it is never stored in
+    the clear beside the check-in (which names the mentee): `climate_score` holds it encrypted only
+    while its week is open, and bot.checkins.climate moves the week's scores into the unlinked
+    storage.models.climate table and sets it to NULL. `climate_answered` keeps who answered (never
+    what): the digest's subtraction rule needs the groups' members.
+    """
 
     __tablename__ = "checkin_answers"
 
     checkin_id: Mapped[int] = mapped_column(ForeignKey("checkins.id", ondelete="CASCADE"), primary_key=True)
     wellbeing: Mapped[int | None]
-    psych_score: Mapped[int | None]  # 1..7 as answered, not reverse-scored
+    climate_score: Mapped[str | None] = mapped_column(EncryptedText)  # "1".."7" as answered; NULL once moved
+    climate_answered: Mapped[bool] = mapped_column(default=False, server_default=false())
     met_mentor: Mapped[bool | None]
     note: Mapped[str | None] = mapped_column(EncryptedText)
     note_delivered_at: Mapped[datetime | None]  # None while a new or changed note awaits delivery

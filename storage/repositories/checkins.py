@@ -24,6 +24,9 @@ RETRYABLE = ("failed", "deferred")
 OPEN = ("sent", "answered")
 # A mentee can press a prompt's button before the tick has recorded that its send succeeded.
 ANSWERABLE = ("claimed", *OPEN)
+# What an answer stores; the team-climate score only encrypted, and only while its week is open
+# (bot.checkins.climate).
+ANSWER_FIELDS = frozenset({"wellbeing", "climate_score", "climate_answered", "met_mentor", "note"})
 
 
 @dataclass(frozen=True)
@@ -253,10 +256,13 @@ def get_answer(session: Session, *, checkin_id: int) -> CheckinAnswer | None:
 def save_answer(
     session: Session, *, checkin: Checkin, now: datetime, fields: dict[str, Any]
 ) -> tuple[CheckinAnswer, bool]:
-    """Create or update the answer with `fields` (wellbeing, psych_score, met_mentor, note).
+    """Create or update the answer with `fields` (any of ANSWER_FIELDS).
 
     Returns the answer and whether its note is new or changed (and so must reach the mentor).
     """
+    unknown = set(fields) - ANSWER_FIELDS
+    if unknown:
+        raise ValueError(f"not answer fields: {sorted(unknown)}")
     answer = session.get(CheckinAnswer, checkin.id)
     if answer is None:
         answer = CheckinAnswer(checkin_id=checkin.id, answered_at=now, updated_at=now)

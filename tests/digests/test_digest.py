@@ -27,6 +27,7 @@ from tests.support.digests import (
     add_people,
     add_session,
     answer_week,
+    close_climate,
     mentee_ids,
     pair_up,
 )
@@ -58,6 +59,7 @@ def seed_golden_week(deps: Deps) -> None:
             add_checkin(session, mentee=mentee, week=WEEK, answer=(3 + i % 3, 2, i < 5), psych_item=1 + i % 7)
         add_checkin(session, mentee=ids[10], week=WEEK, status="paused")
         add_checkin(session, mentee=ids[11], week=WEEK, status="missed")
+    close_climate(deps)
     add_concern(deps, week=WEEK, category="workload", text="Twelve nights in a row.\nNobody <noticed>.")
     add_concern(deps, week=WEEK, category="patient_safety", text="URGENT TEXT went out at once", urgent=True)
     add_concern(deps, week=WEEK, category="supervision", text="ESCALATED TEXT", escalated=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,18 @@ from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
-from bot.kernel.people import UnknownUser, ensure_known_person, ensure_person, fetch_user_by_email
+from bot.kernel.people import (
+    SlackLookupFailed,
+    UnknownUser,
+    fetch_user_by_email,
+    look_up_person,
+    refresh_person,
+    store_known_person,
+)
 from storage.models import Person
 from storage.repositories.people import people_by_email
 from tests.support.factories import add_person
+from tests.support.transactions import assert_another_writer_commits
 
 
 def person(deps: Deps, user_id: str) -> Person | None:
@@ -23,8 +32,10 @@ def person(deps: Deps, user_id: str) -> Person | None:
 
 
 def refresh(deps: Deps, user_id: str) -> Person:
-    with deps.sessions.begin() as session:
-        return ensure_person(session, client=deps.client, user_id=user_id, now=deps.clock())
+    refresh_person(deps, user_id=user_id, now=deps.clock())
+    found = person(deps, user_id)
+    assert found is not None
+    return found
 
 
 def test_a_new_person_is_read_from_users_info_and_cached_for_a_day(
@@ -55,11 +66,47 @@ def test_a_slack_failure_keeps_the_cached_profile(deps: Deps, fake_slack: FakeSl
     assert refresh(deps, "U0MENTOR1").real_name == "Ana Mendes"
 
 
+def test_a_slack_failure_for_someone_never_seen_stores_a_bare_row(deps: Deps, fake_slack: FakeSlack) -> None:
+    fake_slack.inject("users.info", error="fatal_error")
+    bare = refresh(deps, "U0MENTEE1")
+    assert (bare.real_name, bare.refreshed_at) == ("", None)
+    assert refresh(deps, "U0MENTEE1").real_name == "Amara Okafor"  # not fresh: asked again next time
+
+
 def test_an_unknown_id_is_refused_for_pairing(deps: Deps) -> None:
+    lookup = look_up_person(deps, user_id="U0NOBODY9", now=deps.clock())
     with deps.sessions.begin() as session, pytest.raises(UnknownUser) as caught:
-        ensure_known_person(session, client=deps.client, user_id="U0NOBODY9", now=deps.clock())
+        store_known_person(session, lookup, now=deps.clock())
     assert caught.value.user_id == "U0NOBODY9"
     assert person(deps, "U0NOBODY9") is None
+
+
+def test_pairing_needs_slack_or_a_cached_row(deps: Deps, fake_slack: FakeSlack, clock: Clock) -> None:
+    fake_slack.inject("users.info", error="fatal_error", times=2)
+    never_seen = look_up_person(deps, user_id="U0MENTEE1", now=clock.now)
+    with deps.sessions.begin() as session, pytest.raises(SlackLookupFailed, match="fatal_error"):
+        store_known_person(session, never_seen, now=clock.now)
+    add_person(deps, "U0MENTEE1", now=clock.now - timedelta(days=3))
+    stale = look_up_person(deps, user_id="U0MENTEE1", now=clock.now)
+    with deps.sessions.begin() as session:
+        assert store_known_person(session, stale, now=clock.now).real_name == "Amara Okafor"
+
+
+def test_other_writers_commit_while_users_info_is_slow(
+    deps: Deps, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    fake_slack.hold("users.info")
+    looking = threading.Thread(
+        target=refresh_person, args=(deps,), kwargs={"user_id": "U0MENTEE1", "now": clock.now}
+    )
+    looking.start()
+    fake_slack.wait_held(1, "users.info")
+    assert_another_writer_commits(deps.settings.database_url, user_id="U0BYSTANDER1", now=clock.now)
+    fake_slack.release("users.info")
+    looking.join(timeout=5)
+    assert not looking.is_alive()
+    stored = person(deps, "U0MENTEE1")
+    assert stored is not None and stored.timezone == "Asia/Kolkata" and stored.refreshed_at == clock.now
 
 
 def test_deactivated_people_and_bots_are_inactive(deps: Deps, fake_slack: FakeSlack) -> None:

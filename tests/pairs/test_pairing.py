@@ -23,6 +23,7 @@ from storage.models import AuditEntry, Pair, Person, Program
 from storage.repositories.programs import ProgramSpec, sync_programs
 from tests.support.factories import add_person, make_pair
 from tests.support.people import SIGNING_SECRET
+from tests.support.transactions import assert_another_writer_commits
 
 PAIR = "pair <@U0MENTOR1|dr.mendes> <@U0MENTEE1|amara>"
 
@@ -240,6 +241,50 @@ def test_failed_welcome_dms_are_reported_to_the_coordinator(
     assert count(deps, Pair) == 1  # the pairing stands; the coordinator tells them
 
 
+def test_other_writers_commit_while_pairing_waits_for_users_info(
+    deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.hold("users.info")
+    _, url_id = command(slack, PAIR, user_id="U0COORD1")
+    fake_slack.wait_held(1, "users.info")
+    # Slack has not answered yet: a check-in answer, a concern or a digest must still be able to write.
+    assert_another_writer_commits(deps.settings.database_url, user_id="U0BYSTANDER1", now=deps.clock())
+    fake_slack.release("users.info")
+    assert "Paired <@U0MENTOR1> (mentor) with <@U0MENTEE1> (mentee)" in response(fake_slack, url_id)
+    assert count(deps, Pair) == 1 and count(deps, AuditEntry) == 1
+
+
+def test_people_cached_within_a_day_are_paired_without_asking_slack(
+    deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
+) -> None:
+    add_person(deps, "U0MENTOR1")
+    add_person(deps, "U0MENTEE1")
+    _, url_id = command(slack, PAIR, user_id="U0COORD1")
+    assert "Paired <@U0MENTOR1> (mentor)" in response(fake_slack, url_id)
+    assert fake_slack.calls_to("users.info") == []
+
+
+def test_a_day_old_profile_stands_in_when_slack_fails(
+    deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    add_person(deps, "U0MENTOR1", now=clock.now - timedelta(days=2))
+    fake_slack.inject("users.info", error="fatal_error")  # the mentor's lookup; the mentee's succeeds
+    _, url_id = command(slack, PAIR, user_id="U0COORD1")
+    assert "Paired <@U0MENTOR1> (mentor)" in response(fake_slack, url_id)
+    assert count(deps, Pair) == 1
+
+
+def test_when_slack_fails_for_someone_never_seen_nothing_is_paired(
+    deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
+) -> None:
+    fake_slack.inject("users.info", error="fatal_error")
+    _, url_id = command(slack, PAIR, user_id="U0COORD1")
+    text = response(fake_slack, url_id)
+    assert text == "Slack didn't answer (fatal_error). Nothing changed; try again in a minute."
+    assert count(deps, Pair) == 0 and count(deps, AuditEntry) == 0
+    assert fake_slack.messages("U0MENTOR1") == [] and fake_slack.messages("U0MENTEE1") == []
+
+
 def test_a_deactivated_user_cannot_be_paired(
     deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack
 ) -> None:
@@ -259,16 +304,14 @@ def test_two_coordinators_pairing_at_once_make_one_pair(deps: Deps) -> None:
 
     def attempt() -> None:
         barrier.wait()
-        with deps.sessions.begin() as session:
-            outcome = pair_people(
-                session,
-                client=deps.client,
-                program=program,
-                mentor_id="U0MENTOR1",
-                mentee_id="U0MENTEE1",
-                actor_id="U0COORD1",
-                now=deps.clock(),
-            )
+        outcome = pair_people(
+            deps,
+            program=program,
+            mentor_id="U0MENTOR1",
+            mentee_id="U0MENTEE1",
+            actor_id="U0COORD1",
+            now=deps.clock(),
+        )
         outcomes.append(outcome.ok)
 
     threads = [threading.Thread(target=attempt) for _ in range(4)]

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.commands import report_command
+from bot.checkins.climate import close_due
 from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
 from bot.reports.outcomes import COLUMNS, build_report, to_csv, to_markdown
@@ -130,3 +131,24 @@ def test_report_command_writes_the_csv_and_prints_the_summary(
     assert report_command(deps, program_id="nope", start=START, end=END, out_file=None) == 1
     assert report_command(deps, program_id=PROGRAM, start=END, end=START, out_file=None) == 1
     assert "is before --from" in capsys.readouterr().err
+
+
+def test_the_report_reads_team_climate_from_the_unlinked_table_with_suppression(
+    deps: Deps, clock: Clock
+) -> None:
+    from sqlalchemy import text
+
+    from tests.support.climate import answer_climate, stored_tokens
+
+    add_people(deps, PEOPLE)
+    answer_climate(deps, PEOPLE[:5], [5] * 5, week=date(2026, 10, 5))
+    answer_climate(deps, PEOPLE[:3], [1] * 3, week=date(2026, 10, 12))  # too few: never moved, hidden
+    close_due(deps, clock.now)
+    assert stored_tokens(deps) == []  # nothing left beside the check-ins: only the unlinked rows remain
+    with deps.sessions.begin() as session:
+        session.execute(text("UPDATE climate_answers SET score = score - 1"))
+    program = deps.programs.get(PROGRAM)
+    assert program is not None
+    with deps.sessions.begin() as session:
+        [q4] = build_report(session, program=program, start=date(2026, 10, 1), end=END, now=clock.now)
+    assert (q4.psych_safety_mean, q4.psych_safety_answers, q4.psych_safety_weeks_hidden) == (4.0, 5, 1)

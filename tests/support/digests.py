@@ -1,7 +1,9 @@
 """Seeding helpers shared by the digest, suppression and report tests (this module holds no tests).
 
 Rows go in directly through the models of the check-in, concern and reflection features, as those
-features would have stored them.
+features would have stored them: a team-climate answer encrypted beside its check-in
+(bot.checkins.climate.answer_fields) until `close_climate` moves the weeks past their cutoff out, as
+the tick does before a digest is built.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from itertools import count
 
 from sqlalchemy.orm import Session
 
+from bot.checkins.climate import Closed, answer_fields, close_due
 from bot.kernel.deps import Deps
 from storage.models import (
     Checkin,
@@ -80,13 +83,18 @@ def add_checkin(
             CheckinAnswer(
                 checkin_id=checkin.id,
                 wellbeing=wellbeing,
-                psych_score=psych,
                 met_mentor=met,
                 note="free text that must never reach a digest",
                 answered_at=at,
                 updated_at=at,
+                **answer_fields(psych),
             )
         )
+
+
+def close_climate(deps: Deps) -> list[Closed]:
+    """Close the team-climate answers of every week whose cutoff is past at the clock, as the tick does."""
+    return close_due(deps, deps.clock())
 
 
 Answer = tuple[int | None, int | None, bool | None]
@@ -105,6 +113,7 @@ def answer_week(
             add_checkin(session, mentee=mentee, week=week, answer=answer, program_id=program_id)
         for mentee in silent:
             add_checkin(session, mentee=mentee, week=week, program_id=program_id)
+    close_climate(deps)
 
 
 def add_concern(

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.app.demo.world import MENTEES, MENTORS, PEOPLE, PROGRAM_ID, World, block_text
+from bot.checkins import blocks as checkin_blocks
 from bot.checkins import home as checkins
 from storage.models import Checkin
 from storage.repositories.pairs import active_pairs_in, create_pair
@@ -141,7 +142,7 @@ def _click(world: World, user_id: str, score: int, *, say: bool = True) -> None:
     world.clock.now = world.clock.now + timedelta(minutes=20)
     world.slack.block_action(
         user_id,
-        action_id=f"checkin_wellbeing_{score}",
+        action_id=checkin_blocks.WELLBEING_ACTION.format(score=score),
         value=f"{row.id}:{score}",
         message=_prompt(world, user_id),
     )
@@ -156,7 +157,7 @@ def _answer_in_modal(world: World, user_id: str) -> None:
     world.clock.now = world.clock.now + timedelta(minutes=30)
     opened = len(world.fake.views)
     world.slack.block_action(
-        user_id, action_id="checkin_answer_open", value=str(row.id), message=_prompt(world, user_id)
+        user_id, action_id=checkin_blocks.OPEN_ACTION, value=str(row.id), message=_prompt(world, user_id)
     )
     world.fake.wait_for(lambda: len(world.fake.views) > opened, what="the answer modal")
     view = world.fake.views[-1]

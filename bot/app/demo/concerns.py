@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from bot.app.demo.world import COORDINATOR, MENTEES, MENTORS, PROGRAM_ID, World, block_text
+from bot.concerns.blocks import ACTION_REPLY, ACTION_SENDER_REPLY, TEXT_ACTION, TEXT_BLOCK
 from storage.repositories.pairs import active_pairs_of, create_pair
 from storage.repositories.people import upsert_person
 
@@ -135,14 +136,15 @@ def _status(world: World, key: str) -> dict[str, Any]:
 
 def _sender_answers(world: World, status_view: dict[str, Any]) -> None:
     before = len(_views(world, "views.push"))
-    world.slack.block_action(SENDER, action_id="concern_sender_reply", value="reply", view=status_view)
+    world.slack.block_action(SENDER, action_id=ACTION_SENDER_REPLY, value="reply", view=status_view)
     pushed = _new_view(world, before, "views.push")
     world.slack.view_submission(SENDER, view=_typed(pushed, SENDER_ANSWER))
     world.say(f"  The sender replies: “{SENDER_ANSWER}”")
 
 
 def _typed(view: dict[str, Any], text: str) -> dict[str, Any]:
-    return {**view, "state": {"values": {"text": {"text": {"type": "plain_text_input", "value": text}}}}}
+    typed = {TEXT_BLOCK: {TEXT_ACTION: {"type": "plain_text_input", "value": text}}}
+    return {**view, "state": {"values": typed}}
 
 
 def _reply_button_under(blocks: list[dict[str, Any]], text: str) -> dict[str, Any]:
@@ -152,7 +154,7 @@ def _reply_button_under(blocks: list[dict[str, Any]], text: str) -> dict[str, An
         if block.get("type") == "section" and block["text"]["type"] == "plain_text":
             shown = block["text"]["text"]
         for element in block.get("elements", []) if block.get("type") == "actions" else []:
-            if shown == text and str(element.get("action_id", "")).startswith("concern_reply:"):
+            if shown == text and str(element.get("action_id", "")).startswith(f"{ACTION_REPLY}:"):
                 return dict(element)
     raise LookupError(text)
 

@@ -9,8 +9,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.app.demo.world import MENTEES, MENTORS, PROGRAM_ID, World, block_text
-from bot.kernel.people import ensure_person
+from bot.kernel.people import look_up_people, store_person
 from bot.kernel.roles import roles_of
+from bot.reflections.blocks import PAIR_ACTION, PAIR_BLOCK
 from bot.reflections.competencies import level_line, timelines
 from bot.reflections.home import home_blocks
 from bot.reflections.terms import competency_label
@@ -48,12 +49,14 @@ def run(world: World) -> None:
 def _a_pair(world: World) -> tuple[str, str]:
     """A pair from the roster chapter, or one made here when the roster is empty."""
     deps, now = world.deps, world.clock()
-    with deps.sessions.begin() as session:
+    with deps.read_sessions.begin() as session:
         pairs = active_pairs_in(session, program_id=PROGRAM_ID)
-        if pairs:
-            return pairs[0].mentor_id, pairs[0].mentee_id
-        for user_id in (MENTORS[0], MENTEES[0]):
-            ensure_person(session, client=deps.client, user_id=user_id, now=now)
+    if pairs:
+        return pairs[0].mentor_id, pairs[0].mentee_id
+    lookups = look_up_people(deps, user_ids=[MENTORS[0], MENTEES[0]], now=now)  # Slack before the write
+    with deps.sessions.begin() as session:
+        for lookup in lookups.values():
+            store_person(session, lookup, now=now)
         session.flush()  # people rows before the pair that refers to them
         pair = create_pair(
             session, program_id=PROGRAM_ID, mentor_id=MENTORS[0], mentee_id=MENTEES[0], now=now
@@ -90,13 +93,13 @@ def _for_pair(
     world: World, view: dict[str, Any], mentor: str, mentee: str
 ) -> tuple[dict[str, Any], dict[str, str]]:
     """Choose the pair when the mentor has several, and wait for the modal to show its fields."""
-    if view["blocks"][0].get("block_id") != "pair":
+    if view["blocks"][0].get("block_id") != PAIR_BLOCK:
         return view, {}
     with world.deps.sessions.begin() as session:
         pair_id = next(p.id for p in active_pairs_in(session, program_id=PROGRAM_ID) if p.mentee_id == mentee)
     updates = len(world.fake.calls_to("views.update"))
     world.slack.block_action(
-        mentor, action_id="reflect_pair", value=str(pair_id), action_type="static_select", view=view
+        mentor, action_id=PAIR_ACTION, value=str(pair_id), action_type="static_select", view=view
     )
     world.fake.wait_for(lambda: len(world.fake.calls_to("views.update")) > updates, what="the modal update")
     updated = world.fake.view(view["id"])
