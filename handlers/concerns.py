@@ -202,8 +202,13 @@ def submit_concern(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
 # --- the sender's thread --------------------------------------------------------------------------------
 
 
-def deliver_pending(*, deps: Deps) -> None:
+def after_concern_stored(*, deps: Deps) -> None:
+    concerns.forget_commit_order(deps)
     concerns.deliver_pending(deps, now=deps.clock())
+
+
+def after_sender_reply(*, deps: Deps) -> None:
+    concerns.forget_commit_order(deps)
 
 
 def _status_view(deps: Deps, session: Session, concern: Concern, *, notice: str = "") -> dict[str, Any]:
@@ -342,8 +347,10 @@ def _listing(deps: Deps, session: Session, program_id: str) -> tuple[str, list[d
 
 def register(app: App, *, deps: Deps) -> None:
     app.command("/concern")(ack=with_deps(command_ack, deps), lazy=[safe_lazy(open_concern_view, deps=deps)])
-    app.view(SUBMIT)(ack=with_deps(submit_concern, deps), lazy=[safe_lazy(deliver_pending, deps=deps)])
-    app.view(SENDER_REPLY)(with_deps(submit_sender_reply, deps))
+    app.view(SUBMIT)(ack=with_deps(submit_concern, deps), lazy=[safe_lazy(after_concern_stored, deps=deps)])
+    app.view(SENDER_REPLY)(
+        ack=with_deps(submit_sender_reply, deps), lazy=[safe_lazy(after_sender_reply, deps=deps)]
+    )
     app.action(ACTION_SENDER_REPLY)(ack=ack_only, lazy=[safe_lazy(push_sender_reply)])
     app.action(ACTION_SENDER_CLOSE)(ack=ack_only, lazy=[safe_lazy(close_by_sender, deps=deps)])
     app.action(REPLY_BUTTONS)(ack=ack_only, lazy=[safe_lazy(open_coordinator_reply, deps=deps)])

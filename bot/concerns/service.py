@@ -45,6 +45,7 @@ from storage.repositories.concerns import (
     thread_summaries,
 )
 from storage.repositories.pairs import active_pairs_in
+from storage.scrub import scrub
 
 log = logging.getLogger("mentorbot.concerns")
 
@@ -406,6 +407,13 @@ def _targets(concern: Concern, program: Program) -> tuple[str, list[str]]:
             return "escalated", []
         return "escalated", [t for t in (escalation.user, escalation.channel) if t]
     return "urgent", [program.digest.channel]
+
+
+def forget_commit_order(deps: Deps) -> None:
+    """Empty SQLite's WAL right after a sender's write, so a copy of the files taken a moment later
+    cannot place the concern among other commits (someone else's check-in a second earlier, say).
+    Runs after the ack; see docs/threat-model.md, "someone watching the database live"."""
+    scrub(deps.engine, tables=[])
 
 
 def deliver_pending(deps: Deps, *, now: datetime) -> list[str]:

@@ -221,7 +221,33 @@ def link_senders(
             named[text] |= {
                 user_id for user_id, values in derived.items() if any(v in f for v in values for f in fresh)
             }
-    return {text: named.get(text, set()) for text in wanted}
+    return dict(named)  # only the texts actually found and decrypted in the files
+
+
+def link_senders_postgres(
+    tuples: list[Tuple], *, keys: Keys, texts: Iterable[str], user_ids: Iterable[str]
+) -> dict[str, set[str]]:
+    """For each concern text found in the heap, the user ids named by tuples of its transaction.
+
+    A tuple's xmin is its writing transaction; a savepoint inside it writes under a subtransaction id,
+    which PostgreSQL assigns right after its parent's. So the transaction of a concern with xmin X is
+    taken to be every tuple of another table with X <= xmin <= X + SUBXACTS — generous on purpose.
+    """
+    everything = b"".join(row.raw for row in tuples)
+    derived = {user_id: _derived(keys, user_id, hex64_values(everything)) for user_id in user_ids}
+    wanted, named = set(texts), {}
+    for row in tuples:
+        for text in set(decrypt_all(keys, row.raw)) & wanted:
+            near = [
+                o.raw for o in tuples if o.table != row.table and row.xmin <= o.xmin <= row.xmin + SUBXACTS
+            ]
+            named[text] = {
+                u for u, values in derived.items() if any(v in raw for v in values for raw in near)
+            }
+    return named
+
+
+SUBXACTS = 4
 
 
 def sqlite_units(db: Path) -> tuple[list[list[bytes]], bytes]:
