@@ -14,7 +14,7 @@ from bot.kernel.roles import roles_now
 from bot.pairs.commands import PairPlan, Problem, plan_pair, show, split_command
 from bot.pairs.pairing import PairingOutcome, pair_people, send_messages, unpair_people
 from handlers import concerns, digests
-from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy, with_deps
+from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy, tell, with_deps
 
 
 def _help(ctx: CommandContext) -> None:
@@ -80,7 +80,7 @@ def _finish(ctx: CommandContext, outcome: PairingOutcome) -> None:
     text = outcome.message
     if failures:
         text += f"\nI couldn't message {', '.join(failures)}: please let them know yourself."
-    ctx.respond(text=text, response_type="ephemeral", replace_original=False)
+    tell(text, respond=ctx.respond)
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
