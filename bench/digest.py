@@ -30,6 +30,7 @@ import tempfile
 import time
 import tracemalloc
 import uuid
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,6 +49,8 @@ from storage.engine import make_engine, make_sessions  # noqa: E402
 from storage.models import (  # noqa: E402
     Checkin,
     CheckinAnswer,
+    ClimateAnswer,
+    ClimateWeek,
     CompetencyObservation,
     Concern,
     MentoringSession,
@@ -148,7 +151,7 @@ def _people_and_pairs(engine: Engine, rng: random.Random) -> None:
 
 
 def _checkins(engine: Engine, rng: random.Random) -> None:
-    checkins, answers = [], []
+    checkins, answers, climate = [], [], []
     for week_index in range(WEEKS):
         period = FIRST_WEEK + timedelta(weeks=week_index, days=3)
         due = datetime(period.year, period.month, period.day, 21, 0, tzinfo=UTC)
@@ -177,12 +180,22 @@ def _checkins(engine: Engine, rng: random.Random) -> None:
                 answers.append(
                     {
                         "checkin_id": checkin_id, "wellbeing": rng.randint(1, 5),
-                        "psych_score": rng.randint(1, 7), "met_mentor": rng.random() < 0.4, "note": None,
+                        "climate_answered": True, "met_mentor": rng.random() < 0.4, "note": None,
                         "answered_at": at, "updated_at": at,
                     }
                 )  # fmt: skip
+                # Closed weeks' team-climate answers live unlinked (bot.checkins.climate).
+                week = period - timedelta(days=3)
+                climate.append({"program_id": "bench", "week": week, "met": None, "score": rng.randint(1, 7)})
     _bulk(engine, Checkin.__table__, checkins)
     _bulk(engine, CheckinAnswer.__table__, answers)
+    _bulk(engine, ClimateAnswer.__table__, climate)
+    per_week = Counter(row["week"] for row in climate)
+    _bulk(
+        engine,
+        ClimateWeek.__table__,
+        [{"program_id": "bench", "week": w, "answered": n} for w, n in per_week.items()],
+    )
 
 
 def _sessions(engine: Engine, rng: random.Random) -> None:

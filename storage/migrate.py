@@ -26,19 +26,34 @@ def alembic_config(engine: Engine) -> Config:
 SCRUB_AFTER_UPGRADE = ["checkin_answers"]
 
 
-def upgrade(engine: Engine) -> None:
+# The key check table. Migrations after it may encrypt (0008 encrypts open team-climate answers), so
+# bootstrap migrates up to here, opens and installs the keys, then migrates the rest.
+KEYS_REVISION = "0007_keys"
+
+
+def upgrade(engine: Engine, *, keys_only: bool = False) -> None:
     """Bring the schema to the newest revision (a no-op when already there).
 
-    After migrations ran, the files are scrubbed (storage.scrub): a migration that moved or deleted
-    data must not leave the old rows in SQLite's WAL or in PostgreSQL's dead tuples.
+    `keys_only` stops at KEYS_REVISION, and does nothing on a database already past it. After
+    migrations ran, the files are scrubbed (storage.scrub): a migration that moved or deleted data
+    must not leave the old rows in SQLite's WAL or in PostgreSQL's dead tuples.
     """
     config = alembic_config(engine)
     before = current_revision(engine)
+    if keys_only and not _before_keys(before):
+        return
     with engine.begin() as connection:
         config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+        command.upgrade(config, KEYS_REVISION if keys_only else "head")
     if current_revision(engine) != before:
         scrub(engine, tables=SCRUB_AFTER_UPGRADE)
+
+
+def _before_keys(revision: str | None) -> bool:
+    if revision is None:
+        return True
+    below = ScriptDirectory(str(MIGRATIONS)).iterate_revisions(KEYS_REVISION, "base")
+    return revision in {script.revision for script in below} - {KEYS_REVISION}
 
 
 def current_revision(engine: Engine) -> str | None:

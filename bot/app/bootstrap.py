@@ -35,10 +35,11 @@ def bootstrap(
     sessions = make_sessions(engine)
     if prepare_database:
         # Before the keys: the key check lives in a table the migrations create.
-        migrate.upgrade(engine)
+        migrate.upgrade(engine, keys_only=True)
     keys = _open_keys(engine, settings, create=prepare_database)
     install_keys(keys)
     if prepare_database:
+        migrate.upgrade(engine)  # after the keys: later migrations may encrypt (see migrate.KEYS_REVISION)
         with sessions.begin() as session:
             specs = [ProgramSpec(id=p.id, name=p.name, timezone=p.timezone) for p in config.programs]
             sync_programs(session, specs=specs, now=utcnow())

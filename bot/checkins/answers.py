@@ -98,7 +98,7 @@ def record_wellbeing(deps: Deps, *, checkin_id: int, user_id: str, score: int, n
     if score not in blocks.WELLBEING:
         raise CheckinClosed("That wellbeing value is not one of the buttons; please click one of them.")
     with deps.sessions.begin() as session:
-        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now, lock=True)
+        found = owned(session, deps=deps, checkin_id=checkin_id, user_id=user_id, now=now)
         repo.save_answer(session, checkin=found.checkin, now=now, fields={"wellbeing": score})
 
 

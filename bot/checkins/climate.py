@@ -18,7 +18,8 @@ What is moved, and what would link a row to a person:
   the database allocates (SQLite's rowid, PostgreSQL's sequence), the cells' order in SQLite's
   b-tree pages and the tuples' ctid order on PostgreSQL all follow the shuffle, not the check-ins.
 - The transaction. Every row of the batch is written by one transaction, so on PostgreSQL they share
-  one xmin; that transaction holds the program's whole week and nothing about any one mentee.
+  one xmin, also with the week's check-in answers whose copies it sets to NULL. That ties the batch to
+  the set of mentees who answered (known anyway: `climate_answered`), never a row to one of them.
 - Time. Rows carry only the week's Monday: no answer time, no insertion time.
 - The Edmondson item. It is not stored: each mentee's item follows from their id and how many
   prompts they had (``bot.checkins.edmondson.item_for``), so the item would split a week into groups

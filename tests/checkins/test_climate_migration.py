@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import sqlalchemy as sa
 from alembic import command
@@ -15,6 +19,7 @@ from storage.models import Checkin
 from storage.models.base import UTCDateTime
 from tests.support.climate import decrypts_to, sqlite_files
 from tests.support.digests import PROGRAM, add_people, mentee_ids
+from tests.support.people import PROGRAMS_FILE, SECRET_KEY
 
 MENTEES = mentee_ids(6)
 # The migration runs at the real time, so the weeks are placed around it.
@@ -120,3 +125,26 @@ def test_downgrading_restores_only_the_scores_still_beside_their_checkins(deps: 
     assert sorted(str(row["psych_score"]) for row in _answers(deps)) == ["4"] * 3 + ["7"] * 2 + ["None"] * 6
     migrate.upgrade(deps.engine)
     assert migrate.current_revision(deps.engine) == migrate.head_revision()
+
+
+def test_mentorbot_migrate_in_a_fresh_process_installs_the_keys_before_encrypting(
+    deps: Deps, tmp_path: Path
+) -> None:
+    """bootstrap opens the keys after the key check table exists and before 0008 needs them."""
+    _seed_old_schema(deps)
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "SLACK_BOT_TOKEN": "xoxb-test-token",
+        "DATABASE_URL": deps.settings.database_url,
+        "MENTORBOT_PROGRAMS": str(PROGRAMS_FILE),
+        "MENTORBOT_SECRET_KEY": SECRET_KEY,
+    }
+    mentorbot = Path(sys.executable).with_name("mentorbot")
+    done = subprocess.run(
+        [str(mentorbot), "migrate"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    assert migrate.current_revision(deps.engine) == migrate.head_revision()
+    assert sorted(decrypts_to(deps, row["climate_score"]) or "-" for row in _answers(deps)) == (
+        ["-"] * 6 + ["4"] * 3 + ["7"] * 2
+    )
