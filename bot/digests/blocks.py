@@ -17,7 +17,7 @@ from bot.digests.content import Digest
 from bot.digests.figures import PENDING, Figure
 from bot.digests.stats import WeekCounts
 from bot.digests.trend_chart import GAP, sparkline
-from bot.kernel.suppression import OVERLAP, SMALL
+from bot.kernel.suppression import OVERLAP, SEEN, SMALL
 from bot.kernel.text import escape
 from bot.reflections.terms import TOPICS, competency_label
 from bot.slack import blocks as kit
@@ -108,6 +108,13 @@ def hidden_text(figure: Figure, min_group_size: int, *, short: bool = False) -> 
         if short:
             return f"hidden (fewer than {min_group_size} answers)"
         return f"fewer than {min_group_size} answers — hidden to protect anonymity"
+    if figure.reason == SEEN:
+        if short:
+            return f"hidden (fewer than {min_group_size} answers that no one mentor sees)"
+        return (
+            f"hidden — fewer than {min_group_size} of its answers are unseen by any one mentor, "
+            "who could otherwise subtract their own mentees'"
+        )
     if figure.reason == OVERLAP:
         if short:
             return "hidden (it could be subtracted from another figure)"

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from bot.digests.weeks import WeekSpan
 from bot.kernel.suppression import LOOKBACK_WEEKS, FigureKey, figure_key
-from storage.models import AnswerRollup, Checkin, CheckinAnswer
+from storage.models import AnswerRollup, Checkin, CheckinAnswer, Pair
 from storage.models.base import UTCDateTime
 from storage.repositories import climate as climate_repo
 
@@ -172,6 +172,7 @@ def _pending_query(program_id: str, spans: list[WeekSpan]) -> Any:
     pb = period_bucket(spans).label("pb")
     return (
         select(pb, func.count())
+        .select_from(Checkin)
         .join(CheckinAnswer, CheckinAnswer.checkin_id == Checkin.id)
         .where(*_in_program_weeks(program_id, spans), CheckinAnswer.climate_score.is_not(None))
         .where(in_time(spans) == 1)
@@ -230,6 +231,7 @@ class AnswerGroups:
         unknown: AbstractSet[date],
         pairs: list[Any],
         sizes: list[Any],
+        seen_rows: list[Any] | None = None,
     ) -> None:
         self._index = {span.start: i for i, span in enumerate(spans)}
         self._targets = {self._index[week] for week in targets if week in self._index}
@@ -240,6 +242,9 @@ class AnswerGroups:
         self._sizes: dict[int, list[Any]] = {}
         for row in sizes:
             self._sizes.setdefault(row.a, []).append(row)
+        self._seen: dict[tuple[int, str], list[Any]] = {}
+        for row in seen_rows or []:
+            self._seen.setdefault((row.b, row.mentor_id), []).append(row)
 
     def _known(self, *keys: FigureKey) -> bool:
         return all(key.week in self._index and key.week not in self._unknown for key in keys)
@@ -250,6 +255,21 @@ class AnswerGroups:
             return None
         rows = self._sizes.get(self._index[key.week], [])
         return int(sum(row.count for row in rows if _member(key, row.f_a)))
+
+    def seen(self, key: FigureKey) -> int | None:
+        """The most of the figure's group one mentor sees individually (their own mentees' wellbeing);
+        0 for team climate, which no one sees individually; None when the week was purged."""
+        if key.metric != "wellbeing":
+            return 0
+        if not self._known(key):
+            return None
+        week = self._index[key.week]
+        counts = [
+            sum(row.count for row in rows if _member(key, row.f))
+            for (b, _mentor), rows in self._seen.items()
+            if b == week
+        ]
+        return max(counts, default=0)
 
     def common(self, a: FigureKey, b: FigureKey) -> int | None:
         """Mentees in both groups; None when it cannot be known (rollups, or weeks not queried)."""
@@ -302,7 +322,20 @@ def answer_groups(
     )
     rows = list(session.execute(pairs))
     sizes = [row for row in rows if row.a == row.b and row.f_a == row.f_b]
-    return AnswerGroups(spans, targets, unknown, rows, sizes)
+    return AnswerGroups(spans, targets, unknown, rows, sizes, _seen_by_mentors(session, per, program_id))
+
+
+def _seen_by_mentors(session: Session, per: Any, program_id: str) -> list[Any]:
+    """Per week, mentor and flags: how many answering mentees that mentor is or was paired with.
+
+    Every pair counts, ended ones too: a mentor who saw an answer last month still remembers it.
+    """
+    query = (
+        select(per.c.b, Pair.mentor_id, per.c.f, func.count(func.distinct(per.c.mentee_id)).label("count"))
+        .join(Pair, and_(Pair.mentee_id == per.c.mentee_id, Pair.program_id == program_id))
+        .group_by(per.c.b, Pair.mentor_id, per.c.f)
+    )
+    return list(session.execute(query))
 
 
 def _per_mentee_week(program_id: str, spans: list[WeekSpan]) -> Any:

@@ -24,6 +24,15 @@ answer it averages. With `k = privacy.min_group_size`:
    still existed keeps its decision, but new figures can no longer be compared with it: with
    `retention_days` under 56 (the 8-week trend) the oldest weeks of a trend are not checked.
 
+5. **Complementary disclosure.** A mentor sees each of their own mentees' wellbeing answers (the
+   check-in tells the mentee so). A wellbeing figure shown to an audience that includes that mentor —
+   a digest channel, App Home, a report — would let them subtract what they see from it: k answers of
+   which they know k-1 give away the k-th. So a figure is shown only if it rests on at least `k`
+   answers that *no single reader* sees individually: its size minus the most of its group any one
+   mentor is (or was) paired with must reach `k`. The audience of a channel is not known to the bot, so
+   every mentor of the program is assumed to be in it. Team-climate answers are seen by nobody
+   individually, so nothing is subtracted for them.
+
 The rule is pairwise: it blocks the direct differencing of two figures. It does not attempt to
 block every linear combination of three or more figures; the digest keeps that space small by
 showing one program figure per week and one split (met their mentor or not) for the newest week.
@@ -40,7 +49,7 @@ from typing import Protocol
 LOOKBACK_WEEKS = 7
 GROUPS = ("all", "met", "not_met")
 
-SHOWN, SMALL, OVERLAP, UNKNOWN = "", "small", "overlap", "unknown"
+SHOWN, SMALL, OVERLAP, UNKNOWN, SEEN = "", "small", "overlap", "unknown", "seen"
 
 
 @dataclass(frozen=True, order=True)
@@ -61,7 +70,7 @@ def figure_key(week: date, group: str, metric: str) -> FigureKey:
 @dataclass(frozen=True)
 class Decision:
     shown: bool
-    reason: str  # SHOWN, SMALL, OVERLAP or UNKNOWN
+    reason: str  # SHOWN, SMALL, OVERLAP, UNKNOWN or SEEN
 
 
 class Groups(Protocol):
@@ -70,6 +79,11 @@ class Groups(Protocol):
     def size(self, key: FigureKey) -> int | None: ...
 
     def common(self, a: FigureKey, b: FigureKey) -> int | None: ...
+
+    def seen(self, key: FigureKey) -> int | None:
+        """The most mentees of the figure's group whose answers one reader (a mentor) sees individually;
+        None when it cannot be known."""
+        ...
 
 
 def comparable(a: FigureKey, b: FigureKey) -> bool:
@@ -88,6 +102,11 @@ def decide(
     """Decide one figure of `size` mentees against the figures already shown."""
     if size < min_group_size:
         return Decision(False, SMALL)
+    seen = groups.seen(key)
+    if seen is None:
+        return Decision(False, UNKNOWN)
+    if size - seen < min_group_size:
+        return Decision(False, SEEN)
     for other in shown:
         if not comparable(key, other):
             continue
