@@ -48,6 +48,7 @@ from storage.crypto import (
 )
 from storage.keyring import Secrets, database_in_use, encrypted_columns, locate_secrets, open_keys, raw_text
 from storage.models.keys import KEY_CHECK_ID, KeyCheck, KeyRotation, KeyRotationCursor
+from storage.scrub import scrub
 
 BATCH_SIZE = 500
 
@@ -138,6 +139,9 @@ def rotate_key(
             if after_batch is not None:
                 after_batch(done)
     _finish(engine, given, now=now)
+    # Old ciphertext must not outlive the rotation in the WAL or in dead tuples (the old key may be why
+    # the key was rotated).
+    scrub(engine, tables=[table.name for table, _ in tables])
     return RotationResult(finished=True, already_done=False, batches=batches, values=values)
 
 

@@ -32,6 +32,10 @@ from storage.models import (
     Reflection,
 )
 from storage.models.retention import RetentionRun
+from storage.scrub import scrub
+
+# Every table a purge deletes from or blanks text in (see _roll_up and _clear_text).
+SCRUBBED = ["checkin_answers", "climate_answers", "reflections", "concerns", "concern_messages", "checkins"]
 from storage.repositories import climate as climate_repo
 
 REMOVED = "[removed after {days} days]"
@@ -264,6 +268,8 @@ def run_program(deps: Deps, *, program: Program, now: datetime, force: bool = Fa
             purge_program(session, purge, window, program=program)
     except IntegrityError:
         return None  # lost the race for today's claim (or a week's rollup): all of it rolled back
+    # Purged answers and text must not linger in the WAL or in PostgreSQL's dead tuples.
+    scrub(deps.engine, tables=SCRUBBED)
     return purge
 
 
