@@ -32,11 +32,11 @@ from storage.models import (
     Reflection,
 )
 from storage.models.retention import RetentionRun
+from storage.repositories import climate as climate_repo
 from storage.scrub import scrub
 
 # Every table a purge deletes from or blanks text in (see _roll_up and _clear_text).
 SCRUBBED = ["checkin_answers", "climate_answers", "reflections", "concerns", "concern_messages", "checkins"]
-from storage.repositories import climate as climate_repo
 
 REMOVED = "[removed after {days} days]"
 CHUNK = 500
