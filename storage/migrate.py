@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from storage.scrub import scrub
 
@@ -42,11 +44,36 @@ def upgrade(engine: Engine, *, keys_only: bool = False) -> None:
     before = current_revision(engine)
     if keys_only and not _before_keys(before):
         return
-    with engine.begin() as connection:
+    with migration_connection(engine) as connection:
         config.attributes["connection"] = connection
         command.upgrade(config, KEYS_REVISION if keys_only else "head")
     if current_revision(engine) != before:
         scrub(engine, tables=SCRUB_AFTER_UPGRADE)
+
+
+@contextmanager
+def migration_connection(engine: Engine) -> Iterator[Connection]:
+    """One transaction for a migration run. On SQLite, foreign keys are not enforced during it and are
+    checked at the end: a batch migration rebuilds a table (copy, drop, rename), and dropping a table
+    that others reference fails while enforcement is on. The pragma only works outside a transaction."""
+    with engine.connect() as connection:
+        sqlite = engine.dialect.name == "sqlite"
+        if sqlite:
+            _pragma(connection, "foreign_keys=OFF")
+        try:
+            with connection.begin():
+                yield connection
+                if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise RuntimeError("migration left rows that break a foreign key; rolled back")
+        finally:
+            if sqlite:
+                _pragma(connection, "foreign_keys=ON")
+
+
+def _pragma(connection: Connection, pragma: str) -> None:
+    # On the DBAPI connection (autocommit, see storage.engine): through SQLAlchemy it would open a
+    # transaction, inside which SQLite ignores this pragma.
+    connection.connection.driver_connection.execute(f"PRAGMA {pragma}")  # type: ignore[union-attr]
 
 
 def _before_keys(revision: str | None) -> bool:

@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from bot.checkins.climate import close_due
 from bot.kernel.deps import Deps
 from storage import migrate
-from storage.models import Checkin
 from storage.models.base import UTCDateTime
 from tests.support.climate import decrypts_to, sqlite_files
 from tests.support.digests import PROGRAM, add_people, mentee_ids
@@ -39,37 +38,51 @@ OLD_ANSWERS = sa.table(
 
 def _migrate(deps: Deps, revision: str, *, down: bool = False) -> None:
     config = migrate.alembic_config(deps.engine)
-    with deps.engine.begin() as connection:
+    with migrate.migration_connection(deps.engine) as connection:
         config.attributes["connection"] = connection
         (command.downgrade if down else command.upgrade)(config, revision)
 
 
+OLD_CHECKINS = sa.table(
+    "checkins",
+    *(sa.column(name, sa.String()) for name in ("program_id", "mentee_id", "status", "claimed_by")),
+    sa.column("id", sa.Integer()),
+    sa.column("period", sa.Date()),
+    *(sa.column(name, UTCDateTime()) for name in ("due_at", "expires_at", "claimed_at", "sent_at")),
+    sa.column("psych_item", sa.Integer()),
+    sa.column("attempts", sa.Integer()),
+)
+
+
 def _answered(session: Session, mentee: str, week: date, *, item: int, score: int, expires: datetime) -> None:
-    """A check-in answered the old way: psych_score in the clear."""
+    """A check-in answered the old way (psych_score in the clear), written with the 0007 schema's columns
+    only: today's models have columns the old schema lacks."""
     due = datetime.combine(week + timedelta(days=3), datetime.min.time(), tzinfo=UTC)
-    checkin = Checkin(
-        program_id=PROGRAM,
-        mentee_id=mentee,
-        period=week + timedelta(days=3),
-        due_at=due,
-        expires_at=expires,
-        status="answered",
-        psych_item=item,
-        claimed_at=due,
-        claimed_by="test",
-        sent_at=due,
-        attempts=1,
-    )
-    session.add(checkin)
-    session.flush()
+    checkin_id = session.execute(
+        sa.insert(OLD_CHECKINS)
+        .values(
+            program_id=PROGRAM,
+            mentee_id=mentee,
+            period=week + timedelta(days=3),
+            due_at=due,
+            expires_at=expires,
+            status="answered",
+            psych_item=item,
+            claimed_at=due,
+            claimed_by="test",
+            sent_at=due,
+            attempts=1,
+        )
+        .returning(OLD_CHECKINS.c.id)
+    ).scalar_one()
     at = due + timedelta(hours=1)
     values = {"wellbeing": 3, "psych_score": score, "met_mentor": True, "answered_at": at, "updated_at": at}
-    session.execute(sa.insert(OLD_ANSWERS).values(checkin_id=checkin.id, **values))
+    session.execute(sa.insert(OLD_ANSWERS).values(checkin_id=checkin_id, **values))
 
 
 def _seed_old_schema(deps: Deps) -> None:
+    add_people(deps, MENTEES)  # through today's models, before the schema goes back to 0007
     _migrate(deps, "0007_keys", down=True)
-    add_people(deps, MENTEES)
     with deps.sessions.begin() as session:
         for i, mentee in enumerate(MENTEES):  # over: six answers, items 1..6 (1, 3, 5 reversed)
             over = datetime.combine(OVER + timedelta(days=7), datetime.min.time(), tzinfo=UTC)
