@@ -15,7 +15,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
-from bot.concerns import service as concerns
+from bot.concerns import posting, raising, responders, sender
 from bot.concerns.blocks import (
     ACTION_ACKNOWLEDGE,
     ACTION_REPLY,
@@ -40,8 +40,9 @@ from bot.concerns.blocks import (
     sender_reply_modal,
     status_view,
 )
+from bot.concerns.raising import ConcernDraft
+from bot.concerns.responders import Responder
 from bot.concerns.sender_seal import seal
-from bot.concerns.service import ConcernDraft, Responder
 from bot.concerns.terms import CATEGORIES
 from bot.kernel.authz import Action, NotAllowed, require
 from bot.kernel.deps import Deps
@@ -78,17 +79,17 @@ def command_ack(ack: Ack, command: dict[str, str], *, deps: Deps) -> None:
     with deps.read_sessions.begin() as session:
         if kind == "status":
             # Malformed, wrong and unknown keys all take the same lookup and get the same answer.
-            found = concerns.find_by_key(session, deps=deps, typed=rest) is not None
+            found = sender.find_by_key(session, deps=deps, typed=rest) is not None
             left = 1
         else:
             found = True
             roles = roles_of(session, programs=deps.programs, user_id=command["user_id"])
             require(roles, Action.CONCERN_RAISE)
-            left = concerns.concerns_left_today(deps, user_id=command["user_id"], now=deps.clock())
+            left = raising.concerns_left_today(deps, user_id=command["user_id"], now=deps.clock())
     if not found:
-        ack(**ephemeral(concerns.NEUTRAL_STATUS))
+        ack(**ephemeral(sender.NEUTRAL_STATUS))
     elif left <= 0:
-        ack(**ephemeral(concerns.limit_message(deps)))
+        ack(**ephemeral(raising.limit_message(deps)))
     else:
         ack()
 
@@ -97,7 +98,7 @@ def open_concern_view(command: dict[str, str], client: WebClient, *, deps: Deps)
     kind, rest = _parse(command.get("text", ""))
     if kind == "status":
         with deps.read_sessions.begin() as session:
-            concern = concerns.find_by_key(session, deps=deps, typed=rest)
+            concern = sender.find_by_key(session, deps=deps, typed=rest)
             view = _status_view(deps, session, concern) if concern else None
     elif kind == "raise":
         view = _raise_form(deps, command["user_id"], prefill=rest)
@@ -109,10 +110,10 @@ def open_concern_view(command: dict[str, str], client: WebClient, *, deps: Deps)
 
 def _raise_form(deps: Deps, user_id: str, *, prefill: str) -> dict[str, Any] | None:
     with deps.read_sessions.begin() as session:
-        programs = concerns.sender_programs(deps, roles_of(session, programs=deps.programs, user_id=user_id))
-        if not programs or concerns.concerns_left_today(deps, user_id=user_id, now=deps.clock()) <= 0:
+        programs = raising.sender_programs(deps, roles_of(session, programs=deps.programs, user_id=user_id))
+        if not programs or raising.concerns_left_today(deps, user_id=user_id, now=deps.clock()) <= 0:
             return None  # the ack already said why
-        notes = concerns.modal_notes(session, programs)
+        notes = raising.modal_notes(session, programs)
     metadata = json.dumps({"program": programs[0].id}) if len(programs) == 1 else ""
     return concern_modal(programs, notes, initial_text=prefill, metadata=metadata)
 
@@ -158,7 +159,7 @@ def _draft(view: Body, programs: list[Program]) -> tuple[ConcernDraft | None, di
         errors[PROGRAM_BLOCK] = "Please choose the program this is about."
     if category not in CATEGORIES:
         errors[CATEGORY_BLOCK] = "Please choose what the concern is about."
-    problem = concerns.text_problem(text)
+    problem = raising.text_problem(text)
     if problem:
         errors[TEXT_BLOCK] = problem
     if errors or program_id is None or category is None or text is None:
@@ -179,20 +180,18 @@ def submit_concern(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
     with deps.sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id=user_id)
         require(roles, Action.CONCERN_RAISE)
-        draft, errors = _draft(view, concerns.sender_programs(deps, roles))
+        draft, errors = _draft(view, raising.sender_programs(deps, roles))
         raised = None
         if draft is not None:
-            raised = concerns.raise_concern(
-                session, deps=deps, draft=draft, user_id=user_id, now=deps.clock()
-            )
+            raised = raising.raise_concern(session, deps=deps, draft=draft, user_id=user_id, now=deps.clock())
     if draft is None:
         ack(response_action="errors", errors=errors)
     elif raised is None:
-        ack(response_action="errors", errors={TEXT_BLOCK: concerns.limit_message(deps)})
+        ack(response_action="errors", errors={TEXT_BLOCK: raising.limit_message(deps)})
     else:
         program = deps.programs.get(draft.program_id)
         assert program is not None  # _draft only accepts the sender's configured programs
-        escalation = concerns.escalation_label(program)
+        escalation = raising.escalation_label(program)
         ack(
             response_action="update",
             view=confirmation_view(raised.case_key, raised.route, escalation=escalation),
@@ -203,28 +202,28 @@ def submit_concern(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
 
 
 def after_concern_stored(*, deps: Deps) -> None:
-    concerns.forget_commit_order(deps)
-    concerns.deliver_pending(deps, now=deps.clock())
+    raising.forget_commit_order(deps)
+    posting.deliver_pending(deps, now=deps.clock())
 
 
 def after_sender_reply(*, deps: Deps) -> None:
-    concerns.forget_commit_order(deps)
+    raising.forget_commit_order(deps)
 
 
 def _status_view(deps: Deps, session: Session, concern: Concern, *, notice: str = "") -> dict[str, Any]:
-    thread = concerns.thread(session, concern_id=concern.id)
+    thread = sender.thread(session, concern_id=concern.id)
     return status_view(concern, thread, sealed=seal(deps.keys, concern), notice=notice)
 
 
 def submit_sender_reply(ack: Ack, view: Body, *, deps: Deps) -> None:
     text = _typed(view)
-    problem = concerns.text_problem(text)
+    problem = raising.text_problem(text)
     if problem or text is None:
         ack(response_action="errors", errors={TEXT_BLOCK: problem or ""})
         return
     try:
         with deps.sessions.begin() as session:
-            concern = concerns.sender_reply(
+            concern = sender.sender_reply(
                 session, deps=deps, sealed=view["private_metadata"], text=text, now=deps.clock()
             )
             notice = ":white_check_mark: Your reply was added — still anonymous."
@@ -243,7 +242,7 @@ def push_sender_reply(body: Body, client: WebClient) -> None:
 
 def close_by_sender(body: Body, client: WebClient, *, deps: Deps) -> None:
     with deps.sessions.begin() as session:
-        concern = concerns.sender_close(
+        concern = sender.sender_close(
             session, deps=deps, sealed=body["view"]["private_metadata"], now=deps.clock()
         )
         view = _status_view(deps, session, concern, notice="You closed this case. Thank you for raising it.")
@@ -257,7 +256,7 @@ def _list(ctx: CommandContext) -> None:
     deps = ctx.deps
     with deps.read_sessions.begin() as session:
         roles = roles_of(session, programs=deps.programs, user_id=ctx.user_id)
-        program = concerns.coordinated_program(deps, roles, ctx.args)
+        program = responders.coordinated_program(deps, roles, ctx.args)
         text, blocks = _listing(deps, session, program.id)
     ctx.ack(**ephemeral(text, blocks))
 
@@ -280,7 +279,7 @@ def open_coordinator_reply(body: Body, client: WebClient, respond: Respond, *, d
     concern_id, _where = _button(body)
     responder = _responder(body)
     with deps.sessions.begin() as session:  # a refusal reaches the person through safe_lazy
-        concern, thread = concerns.for_responder(
+        concern, thread = responders.for_responder(
             session, deps=deps, concern_id=concern_id, responder=responder
         )
     metadata = json.dumps({"c": concern.id, "ch": responder.channel_id})
@@ -291,14 +290,14 @@ def open_coordinator_reply(body: Body, client: WebClient, respond: Respond, *, d
 
 def submit_coordinator_reply(ack: Ack, body: Body, view: Body, *, deps: Deps) -> None:
     text = _typed(view)
-    problem = concerns.text_problem(text)
+    problem = raising.text_problem(text)
     if problem or text is None:
         ack(response_action="errors", errors={TEXT_BLOCK: problem or ""})
         return
     metadata = json.loads(view["private_metadata"])
     responder = Responder(user_id=body["user"]["id"], channel_id=str(metadata.get("ch") or ""))
     with deps.sessions.begin() as session:
-        concerns.coordinator_reply(
+        responders.coordinator_reply(
             session,
             deps=deps,
             concern_id=str(metadata["c"]),
@@ -320,14 +319,14 @@ def resolve_concern(body: Body, client: WebClient, respond: Respond, *, deps: De
 def _change_status(deps: Deps, body: Body, client: WebClient, respond: Respond, *, resolve: bool) -> None:
     concern_id, where = _button(body)
     responder = _responder(body)
-    change = concerns.resolve if resolve else concerns.acknowledge
+    change = responders.resolve if resolve else responders.acknowledge
     with deps.sessions.begin() as session:  # a refusal reaches the person through safe_lazy
         concern = change(session, deps=deps, concern_id=concern_id, responder=responder, now=deps.clock())
         listing = _listing(deps, session, concern.program_id) if where == "list" else None
     if listing is not None:
         respond(text=listing[0], blocks=listing[1], response_type="ephemeral", replace_original=True)
         return
-    blocks, fallback = concerns.redrawn_post(concern, deps)
+    blocks, fallback = responders.redrawn_post(concern, deps)
     container = body.get("container") or {}
     client.chat_update(
         channel=container["channel_id"], ts=container["message_ts"], text=fallback, blocks=blocks
@@ -338,7 +337,7 @@ def _listing(deps: Deps, session: Session, program_id: str) -> tuple[str, list[d
     program = deps.programs.get(program_id)
     if program is None:
         raise NotAllowed(f"Program `{program_id}` is no longer in programs.yml.")
-    listed, summaries, total = concerns.open_for_coordinators(session, program_id=program.id)
+    listed, summaries, total = responders.open_for_coordinators(session, program_id=program.id)
     return f"{total} open concern(s) in {program.name}", list_blocks(program, listed, summaries, total)
 
 

@@ -13,7 +13,7 @@ from bot.kernel.deps import Deps
 from bot.kernel.roles import roles_now
 from bot.pairs.commands import PairPlan, Problem, plan_pair, show, split_command
 from bot.pairs.pairing import PairingOutcome, pair_people, send_messages, unpair_people
-from handlers import concerns, digests
+from handlers import concerns, digests, matching, tracks
 from handlers.common import CommandContext, Subcommand, ephemeral, safe_lazy, tell, with_deps
 
 
@@ -90,12 +90,15 @@ SUBCOMMANDS: dict[str, Subcommand] = {
     "unpair": _unpair,
     **concerns.MENTORSHIP_SUBCOMMANDS,
     **digests.MENTORSHIP_SUBCOMMANDS,
+    **tracks.MENTORSHIP_SUBCOMMANDS,
+    **matching.MENTORSHIP_SUBCOMMANDS,
 }
 
 # Work that calls Slack's Web API: run after the ack, in Bolt's lazy thread, with the same context.
 AFTER_ACK: dict[str, Subcommand] = {
     "pair": _pair_after_ack,
     "unpair": _unpair_after_ack,
+    **matching.MENTORSHIP_AFTER_ACK,
 }
 
 

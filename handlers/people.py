@@ -8,6 +8,7 @@ from slack_bolt import App
 
 from bot.kernel.deps import Deps
 from bot.kernel.people import apply_profile
+from bot.reports.roster_snapshots import record_deactivation
 from handlers.common import with_deps
 from storage.repositories.people import get_person
 
@@ -24,3 +25,5 @@ def user_changed(event: dict[str, Any], *, deps: Deps) -> None:
         # Only people the bot already knows: a workspace's every profile edit is none of its business.
         if get_person(session, user_id=user["id"]) is not None:
             apply_profile(session, user=user, now=deps.clock())
+        # A deactivation is a departure for retention (known people and HR roster entries only).
+        record_deactivation(session, user=user, now=deps.clock())

@@ -24,6 +24,7 @@ from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
 from bot.kernel.programs import ProgramsConfig, load_programs
 from bot.kernel.settings import Settings
+from bot.slack import token_state
 from storage import migrate
 from storage.crypto import Keys, install_keys
 from storage.engine import make_engine
@@ -96,6 +97,14 @@ def database_url(_template: str, tmp_path: Path) -> Iterator[str]:
         path = tmp_path / "mentorbot.db"
         shutil.copyfile(_template, path)
         yield f"sqlite:///{path}"
+
+
+@pytest.fixture(autouse=True)
+def _slack_token_state() -> Iterator[None]:
+    """A bot token refusal one test provokes (bot.slack.token_state is process-wide) stays in that test."""
+    token_state.clear_token_failure()
+    yield
+    token_state.clear_token_failure()
 
 
 @pytest.fixture

@@ -3,17 +3,47 @@
 from __future__ import annotations
 
 import logging
+import time
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_sdk import WebClient
 
 from bot.app.bootstrap import bootstrap
+from bot.kernel import metrics
 from bot.kernel.deps import Deps
 from bot.kernel.logging_setup import quiet_libraries
 from bot.kernel.settings import Settings
-from handlers import checkins, concerns, digests, errors, home, mentorship, people, reflections
+from handlers import (
+    checkins,
+    concerns,
+    digests,
+    errors,
+    events,
+    home,
+    ideas,
+    matching,
+    mentorship,
+    people,
+    reflections,
+    tracks,
+)
 
-HANDLER_MODULES = (errors, mentorship, home, people, checkins, concerns, reflections, digests)
+log = logging.getLogger("mentorbot.app")
+
+HANDLER_MODULES = (
+    errors,
+    events,
+    mentorship,
+    home,
+    people,
+    checkins,
+    concerns,
+    reflections,
+    digests,
+    ideas,
+    tracks,
+    matching,
+)
 
 
 def create_app(settings: Settings, *, client: WebClient | None = None) -> App:
@@ -45,3 +75,21 @@ def build_app(deps: Deps) -> App:
         module.register(app, deps=deps)
     quiet_libraries()  # again: Bolt created its loggers while building the app
     return app
+
+
+def dispatch_timed(app: App, request: BoltRequest, *, received: float) -> BoltResponse:
+    """Dispatch and record the ack latency by request kind (`received`: time.perf_counter() on arrival).
+
+    With process_before_response=True the response (the ack) leaves when dispatch returns, so this is
+    the time Slack waits. Both modes dispatch through here. A request whose shape breaks Bolt itself
+    (a view_submission without view.type raises KeyError while Bolt builds its error handler's
+    arguments) gets 400 and one log line, never a 500 that Slack would retry.
+    """
+    kind = metrics.request_kind(request.body)
+    try:
+        response = app.dispatch(request)
+    except (KeyError, TypeError, AttributeError, IndexError, ValueError) as exc:
+        log.warning("a malformed %s request was refused (%s)", kind, type(exc).__name__)
+        response = BoltResponse(status=400, body={"error": "malformed request"})
+    metrics.observe_ack(kind, time.perf_counter() - received)
+    return response

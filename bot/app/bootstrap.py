@@ -6,16 +6,17 @@ from pydantic import SecretStr
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.app.slack_metrics import count_slack_failures
 from bot.kernel.clock import utcnow
 from bot.kernel.deps import Deps
-from bot.kernel.programs import ProgramsConfig, load_programs
+from bot.kernel.programs import ProgramsConfig
+from bot.kernel.programs_live import LivePrograms, open_programs, sync_program_rows
 from bot.kernel.settings import Settings
 from bot.slack.client import build_web_client
 from storage import migrate
 from storage.crypto import Keys, install_keys
 from storage.engine import make_engine, make_lookup_engine, make_read_sessions, make_sessions
 from storage.keyring import open_keys
-from storage.repositories.programs import ProgramSpec, sync_programs
 
 
 def bootstrap(
@@ -28,9 +29,14 @@ def bootstrap(
     """Load and validate everything, migrate the schema and sync programs.yml into the database.
 
     HTTP worker processes pass prepare_database=False: the process that started them already did it.
+    Programs read from settings.programs_file follow the file from then on (bot.kernel.programs_live);
+    `programs` given here stay as given.
     Raises ConfigError, SettingsError or SecretKeyError with operator-readable lines.
     """
-    config = programs if programs is not None else load_programs(settings.programs_file)
+    if programs is not None:
+        live = LivePrograms(programs)
+    else:  # a worker may start while the file holds an invalid edit: its parent's copy stands in
+        live = open_programs(settings.programs_file, follower=not prepare_database)
     engine = make_engine(settings.database_url)
     sessions = make_sessions(engine)
     if prepare_database:
@@ -40,17 +46,15 @@ def bootstrap(
     install_keys(keys)
     if prepare_database:
         migrate.upgrade(engine)  # after the keys: later migrations may encrypt (see migrate.KEYS_REVISION)
-        with sessions.begin() as session:
-            specs = [ProgramSpec(id=p.id, name=p.name, timezone=p.timezone) for p in config.programs]
-            sync_programs(session, specs=specs, now=utcnow())
+        sync_program_rows(sessions, live.current, now=utcnow())
     return Deps(
         settings=settings,
-        programs=config,
+        programs=live,
         engine=engine,
         sessions=sessions,
         read_sessions=make_read_sessions(engine),
         lookups=make_lookup_engine(engine),
-        client=client if client is not None else build_web_client(settings),
+        client=count_slack_failures(client if client is not None else build_web_client(settings)),
         keys=keys,
     )
 

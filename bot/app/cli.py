@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 import sys
@@ -13,17 +14,21 @@ from types import FrameType
 from typing import TYPE_CHECKING, Annotated
 
 import typer
+from sqlalchemy.exc import DBAPIError
 
 from bot.kernel.deps import Deps
 from bot.kernel.logging_setup import configure_logging
 from bot.kernel.programs import ConfigError, load_programs, summarize
 from bot.kernel.settings import Settings, SettingsError, get_settings
 from storage.crypto import SecretKeyError
+from storage.engine import database_problem
 
 if TYPE_CHECKING:
     from slack_bolt import App
     from sqlalchemy import Engine
 
+    from bot.app.health import Health
+    from bot.app.socket_mode import SocketModeRunner
     from storage.keyring import Secrets
 
 # Requests are CPU-bound Python: a process per core (GIL), beyond four the database is the limit.
@@ -32,6 +37,8 @@ DEFAULT_WORKERS = min(os.cpu_count() or 1, 4)
 cli = typer.Typer(help="mentorbot: mentorship programs in Slack.", no_args_is_help=True, add_completion=False)
 roster = typer.Typer(help="Manage mentor–mentee pairs in bulk.", no_args_is_help=True)
 cli.add_typer(roster, name="roster")
+profiles = typer.Typer(help="Matching profiles collected outside Slack.", no_args_is_help=True)
+cli.add_typer(profiles, name="profiles")
 
 OPERATOR_ERRORS = (ConfigError, SettingsError, SecretKeyError)
 
@@ -48,6 +55,11 @@ def operator_errors() -> Iterator[None]:
         yield
     except OPERATOR_ERRORS as exc:
         raise fail(str(exc)) from None
+    except DBAPIError as exc:  # disk full, read-only, cannot open, locked: say which and where
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        raise fail(str(problem)) from None
 
 
 def settings_and_deps() -> tuple[Settings, Deps]:
@@ -82,50 +94,89 @@ def run(
         int, typer.Option(min=1, help="HTTP worker processes (default: one per CPU, at most 4)")
     ] = DEFAULT_WORKERS,
     threads: Annotated[int, typer.Option(min=1, help="request threads per HTTP worker")] = 2,
+    health_port: Annotated[
+        int | None,
+        typer.Option(
+            envvar="MENTORBOT_HEALTH_PORT",
+            help="also serve /healthz, /readyz and /metrics on this port (Socket Mode has no other)",
+        ),
+    ] = None,
 ) -> None:
     """Start the bot: Socket Mode when SLACK_APP_TOKEN is set (unless --http), else HTTP."""
     from bot.app.bolt_app import build_app
     from bot.app.http_server import serve_http
+    from bot.app.ops_server import Operations, share_with_workers
     from bot.app.scheduler import start_scheduler
+    from bot.kernel.programs_live import RunningCopy, request_reload, watch_programs
 
     with operator_errors():
         settings = get_settings()
         settings.require_for_run(http=http)
+        # HTTP workers are processes: before anything counts a metric, give them a place to share.
+        shared = share_with_workers() if http or not settings.socket_mode else None
         settings, deps = settings_and_deps()
     check_token(deps)
     signal.signal(signal.SIGTERM, _raise_system_exit)
+    # SIGHUP re-reads programs.yml here; HTTP workers follow the file's changes by themselves.
+    reload_programs = functools.partial(request_reload, deps)
+    signal.signal(signal.SIGHUP, lambda _signum, _frame: reload_programs())
+    watcher = watch_programs(deps)
     socket_mode = settings.socket_mode and not http
-    app = build_app(deps) if socket_mode else None
+    runner = _socket_mode_runner(build_app(deps), deps) if socket_mode else None
+    running_copy = None if socket_mode else RunningCopy(deps)  # for workers spawned during a bad edit
     scheduler = start_scheduler(deps, seconds=tick_seconds)
+    ops = Operations.start(deps.engine, scheduler, shared=shared, host=host, health_port=health_port)
     exit_code: int | str | None = 0
     try:
-        if app is not None:
-            _serve_socket_mode(app, settings)
+        if runner is not None:
+            _serve_socket_mode(runner, ops.health)
         else:
-            typer.echo(f"mentorbot: HTTP on {host}:{port} (POST /slack/events, GET /healthz)", err=True)
-            serve_http(host=host, port=port, workers=workers, threads=threads)
+            typer.echo(
+                f"mentorbot: HTTP on {host}:{port} (POST /slack/events; GET /healthz, /readyz, /metrics)",
+                err=True,
+            )
+            serve_http(host=host, port=port, workers=workers, threads=threads, on_reload=reload_programs)
     except KeyboardInterrupt:
         pass
     except SystemExit as exc:  # our SIGTERM handler (0), or granian giving up on a crashed worker (1)
         exit_code = exc.code
     finally:
+        ops.stop()
         scheduler.shutdown(wait=True)
+        watcher.stop()
+        if running_copy is not None:
+            running_copy.remove()
         deps.engine.dispose()
+        if shared is not None:
+            shared.remove()
         typer.echo("mentorbot stopped", err=True)
     if exit_code:
         raise typer.Exit(exit_code if isinstance(exit_code, int) else 1)
 
 
-def _serve_socket_mode(app: App, settings: Settings) -> None:
-    from slack_bolt.adapter.socket_mode import SocketModeHandler
+def _socket_mode_runner(app: App, deps: Deps) -> SocketModeRunner:
+    """The runner, after one apps.connections.open: a refused SLACK_APP_TOKEN stops here in one line."""
+    from bot.app.socket_mode import SocketModeRefused, SocketModeRunner
 
-    assert settings.slack_app_token is not None
-    handler = SocketModeHandler(app, settings.slack_app_token.get_secret_value())
+    assert deps.settings.slack_app_token is not None
+    runner = SocketModeRunner(app, deps.settings.slack_app_token.get_secret_value(), client=deps.client)
+    try:
+        runner.check_token()
+    except SocketModeRefused as exc:
+        deps.engine.dispose()
+        raise fail(str(exc)) from None
+    return runner
+
+
+def _serve_socket_mode(runner: SocketModeRunner, health: Health) -> None:
+    from bot.app.socket_mode import SocketModeRefused
+
+    health.watch_socket(runner.connected)
     typer.echo("mentorbot: Socket Mode", err=True)
     try:
-        handler.start()  # type: ignore[no-untyped-call]
-    finally:
-        handler.close()  # type: ignore[no-untyped-call]
+        runner.run()
+    except SocketModeRefused as exc:  # revoked while running: retrying cannot help
+        raise fail(str(exc)) from None
 
 
 def check_token(deps: Deps) -> None:
@@ -151,6 +202,7 @@ def tick(
 ) -> None:
     """Run all due scheduled work once, print what was done, exit."""
     from bot.app.tick import tick as run_tick
+    from bot.slack.token_state import token_failure
 
     now = parse_instant(at)
     with operator_errors():
@@ -158,6 +210,8 @@ def tick(
     done = run_tick(deps, now)
     for line in done or ["nothing due"]:
         typer.echo(line)
+    if token_failure() is not None:
+        raise typer.Exit(1)  # Slack refused SLACK_BOT_TOKEN: the log line says so; cron must notice
 
 
 @cli.command()
@@ -248,11 +302,14 @@ def _rotation_summary(already_done: bool, values: int, promoted: Path | None, so
 
 @cli.command("check-config")
 def check_config(path: Annotated[Path | None, typer.Argument(help="programs file")] = None) -> None:
-    """Validate programs.yml; exit 1 naming file, key and reason for each problem."""
+    """Validate programs.yml and its track files; exit 1 naming file, key and reason for each problem."""
+    from bot.tracks.catalog import check_all
+
     with operator_errors():
         target = path or get_settings().programs_file
         config = load_programs(target)
-    typer.echo(f"{target}: ok: {summarize(config)}")
+        tracks = check_all(config.programs, programs_file=Path(target))
+    typer.echo(f"{target}: ok: {summarize(config)}; {tracks} tracks")
 
 
 @cli.command()
@@ -288,20 +345,69 @@ def roster_import(
     )
 
 
+@roster.command("snapshot")
+def roster_snapshot(program: str, file: Path) -> None:
+    """Store HR's roster (employee,start_date[,end_date,role,participant]) for retention; all or nothing."""
+    from bot.app.outcome_commands import roster_snapshot_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(roster_snapshot_command(deps, program_id=program, path=file, now=deps.clock()))
+
+
+@profiles.command("import")
+def profiles_import(program: str, file: Path) -> None:
+    """Add or update matching profiles from a CSV (user,role,…; Slack ids or emails); all or nothing."""
+    from bot.app.matching_commands import profiles_import_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(profiles_import_command(deps, program_id=program, path=file, now=deps.clock()))
+
+
+@cli.command()
+def match(
+    program: str,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="print the proposal without storing it")] = False,
+    approve: Annotated[
+        int | None,
+        typer.Option("--approve", metavar="ID", help="approve stored proposal ID: create its pairs"),
+    ] = None,
+) -> None:
+    """Propose an explainable assignment of the program's mentees to mentors (stored for approval)."""
+    from bot.app.matching_commands import match_command
+
+    if dry_run and approve is not None:
+        raise fail("mentorbot match: use --dry-run or --approve ID, not both")
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(
+        match_command(deps, program_id=program, dry_run_only=dry_run, approve_id=approve, now=deps.clock())
+    )
+
+
 @cli.command()
 def report(
     program: str,
     from_: Annotated[str, typer.Option("--from", help="first day, YYYY-MM-DD")],
     to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
-    out: Annotated[Path | None, typer.Option(help="write the CSV here instead of stdout")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the report here instead of stdout")] = None,
+    format_: Annotated[str, typer.Option("--format", help="csv (default), md, or pdf (needs --out)")] = "csv",
 ) -> None:
-    """Outcome report per quarter: CSV, plus a Markdown summary on stdout."""
+    """Outcome report per quarter: CSV plus a Markdown summary, the summary alone, or the annual PDF."""
     from bot.app.commands import report_command
+    from bot.app.outcome_commands import annual_report_command
 
     start, end = parse_day("--from", from_), parse_day("--to", to)
+    if format_ not in ("csv", "md", "pdf"):
+        raise fail(f"--format: '{format_}' is not one of csv, md, pdf")
     with operator_errors():
         _, deps = settings_and_deps()
-    raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out_file=out))
+    if format_ == "csv":
+        raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out_file=out))
+    raise typer.Exit(
+        annual_report_command(deps, program_id=program, start=start, end=end, out_file=out, format_=format_)
+    )
 
 
 @cli.command()
@@ -316,6 +422,20 @@ def cme(
     with operator_errors():
         _, deps = settings_and_deps()
     raise typer.Exit(cme_command(deps, program_id=program, year=year, out_file=out))
+
+
+@cli.command()
+def evidence(
+    person: Annotated[str, typer.Argument(help="the licensee: Slack user id or email")],
+    track: Annotated[str, typer.Option(help="track id, like tn-supervised-practice")],
+    out: Annotated[Path | None, typer.Option(help="FILE.pdf or FILE.csv; without it, CSV on stdout")] = None,
+) -> None:
+    """Supervised-practice evidence of one licensee on one track, for a licensing board (PDF or CSV)."""
+    from bot.app.evidence_commands import evidence_command
+
+    with operator_errors():
+        _, deps = settings_and_deps()
+    raise typer.Exit(evidence_command(deps, person=person, track_id=track, out_file=out, now=deps.clock()))
 
 
 @cli.command()
@@ -353,3 +473,9 @@ def main() -> None:
         cli()
     except KeyboardInterrupt:
         sys.exit(130)
+    except DBAPIError as exc:  # a database failure outside operator_errors(): still one line, not a traceback
+        problem = database_problem(exc)
+        if problem is None:
+            raise
+        typer.echo(str(problem), err=True)
+        sys.exit(1)

@@ -20,10 +20,12 @@ from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.kernel.roles import operator_roles
 from bot.pairs.pairing import send_messages
-from bot.pairs.roster import RosterRejected, run_import
+from bot.pairs.roster import run_import
+from bot.pairs.roster_csv import RosterRejected
 from bot.reports.cme import cme_rows, render_csv
 from bot.reports.outcomes import build_report, to_csv, to_markdown
 from bot.retention.purge import Purge, begin_purge, purge_program, run_program
+from bot.tracks.readiness import cohort_readiness
 
 
 def out(line: str = "") -> None:
@@ -76,7 +78,8 @@ def report_command(deps: Deps, *, program_id: str, start: date, end: date, out_f
         return 1
     with deps.sessions.begin() as session:
         rows = build_report(session, program=program, start=start, end=end, now=deps.clock())
-    summary = to_markdown(program, rows, start=start, end=end)
+        readiness = cohort_readiness(session, program=program, start=start, end=end)
+    summary = to_markdown(program, rows, start=start, end=end, readiness=readiness)
     if out_file is None:
         sys.stdout.write(to_csv(rows))
         sys.stderr.write(summary)

@@ -8,7 +8,9 @@ from typing import TYPE_CHECKING
 from bot.app.bolt_app import build_app
 from bot.app.bootstrap import bootstrap
 from bot.app.http_server import make_wsgi_app
+from bot.app.ops_server import worker_health
 from bot.kernel.logging_setup import configure_logging
+from bot.kernel.programs_live import watch_programs
 from bot.kernel.settings import load_settings
 
 if TYPE_CHECKING:
@@ -23,7 +25,9 @@ def create_wsgi_app() -> WSGIApplication:
     settings = load_settings()
     configure_logging(settings.log_level)
     deps = bootstrap(settings, prepare_database=False)
-    wsgi = make_wsgi_app(build_app(deps), engine=deps.engine)
+    # Each worker follows programs.yml itself, for as long as it lives; the parent logs what changed.
+    watch_programs(deps, quiet=True)
+    wsgi = make_wsgi_app(build_app(deps), health=worker_health(deps.engine))
     # Everything built so far lives as long as the worker: keep the cyclic GC from rescanning it
     # on every collection, which otherwise lands in the acks' tail latency.
     gc.freeze()

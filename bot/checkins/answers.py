@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from bot.checkins import blocks, climate, schedule
 from bot.kernel.authz import NotAllowed
 from bot.kernel.deps import Deps
+from bot.kernel.people import display_name
 from bot.kernel.programs import Program, ProgramsConfig
 from bot.kernel.refusals import Refusal
 from bot.kernel.text import day_label
@@ -89,8 +90,7 @@ def owned(
             f"{schedule.local_label(checkin.expires_at, zone)} your time, so your answer was not saved. "
             "Your next check-in will come at the usual time."
         )
-    name = (person.real_name or person.display_name) if person else user_id
-    return Owned(checkin, program, zone, name or user_id)
+    return Owned(checkin, program, zone, display_name(person, user_id))
 
 
 def record_wellbeing(deps: Deps, *, checkin_id: int, user_id: str, score: int, now: datetime) -> None:
@@ -199,7 +199,7 @@ def deliver_note(deps: Deps, *, checkin_id: int, now: datetime) -> bool:
         mentors = repo.mentors_of(session, program_id=checkin.program_id, mentee_id=checkin.mentee_id)
         mentee = people_by_id(session, user_ids=[checkin.mentee_id]).get(checkin.mentee_id)
         text, note_blocks = blocks.note_to_mentor(
-            mentee=(mentee.real_name or mentee.name) if mentee else checkin.mentee_id,
+            mentee=display_name(mentee, checkin.mentee_id),
             period=day_label(checkin.period),
             note=note,
             wellbeing=answer.wellbeing,
@@ -230,7 +230,7 @@ def nudge_if_low_twice(deps: Deps, *, checkin_id: int, now: datetime) -> bool:
             return False
         mentors = repo.mentors_of(session, program_id=checkin.program_id, mentee_id=checkin.mentee_id)
         mentee = get_person(session, user_id=checkin.mentee_id)
-        name = (mentee.real_name or mentee.name) if mentee else checkin.mentee_id
+        name = display_name(mentee, checkin.mentee_id)
     text, nudge_blocks = blocks.nudge(mentee=name)
     for mentor_id in mentors:
         try:

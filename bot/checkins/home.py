@@ -12,6 +12,7 @@ from bot.checkins.answers import zone_for
 from bot.checkins.pauses import pause_line
 from bot.checkins.tick import run_checkin_tick
 from bot.kernel.deps import Deps
+from bot.kernel.people import display_name
 from bot.kernel.roles import Role, UserRoles
 from bot.kernel.text import day_label, escape
 from bot.slack.blocks import section
@@ -96,7 +97,7 @@ def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str
         }
         for mentee_id in mentees:
             person = names.get(mentee_id)
-            name = (person.real_name or person.name) if person else mentee_id
+            name = display_name(person, mentee_id)
             row = answered.get(mentee_id)
             lines.append(
                 f"• {escape(name)}: " + (_answer_summary(row) if row else "no check-in answered yet")

@@ -1,8 +1,13 @@
 """One tick of check-in work: claim and send due prompts, retry and recover, remind, expire, close.
 
 Every send is claimed in the database first (a unique (program, mentee, period) row, or a conditional
-UPDATE for retries), so concurrent processes and restarts never send a prompt twice. A claim whose
-process died is recovered after LEASE by looking for the prompt in the mentee's DM history.
+UPDATE for retries), so concurrent processes and restarts never send a prompt twice. A claim carries
+its tick's token and is proved, by compare-and-set renewing its lease, just before each attempt to
+send (bot.slack.client.send_fenced): a claim that waited past its lease behind the rate limiter or a
+long Retry-After, and was taken over meanwhile, is dropped rather than sent a second time. A claim
+whose process died is recovered after LEASE by looking for the message in the mentee's DM history,
+and so is an attempt that failed ambiguously (a 5xx or a dropped connection after Slack may have
+posted). While Slack refuses the bot token itself, nothing is sent (bot.slack.token_state).
 Weeks past their cutoff have their team-climate answers moved out of the check-ins (bot.checkins.climate).
 """
 
@@ -19,6 +24,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session
 
 from bot.checkins import blocks, climate, schedule
@@ -28,25 +34,33 @@ from bot.kernel.deps import Deps
 from bot.kernel.people import REFRESH_AFTER, apply_profile
 from bot.kernel.programs import Program
 from bot.kernel.text import day_label
+from bot.slack.client import ClaimLost, send_fenced
 from bot.slack.delivery import (
     RETRYABLE_ERRORS,
     FanOut,
     TickClock,
     TokenBucket,
     dnd_until,
+    find_posted,
     find_prompt,
+    is_ambiguous,
+    is_dead_token,
     process_token,
     prompt_metadata,
+    reminder_metadata,
     slack_error,
 )
+from bot.slack.token_state import token_failure
 from storage.models import Checkin
 from storage.repositories import checkins as repo
 from storage.repositories.people import people_by_id
 
 log = logging.getLogger("mentorbot.checkins")
 
-LEASE = timedelta(minutes=5)  # longer than one send with all its retries can take
+# Far longer than one attempt to send can take (the client's timeout): each attempt renews it first.
+LEASE = timedelta(minutes=5)
 CHUNK = 50  # rows claimed per transaction
+LOST = "lost"  # the claim was taken over while it waited: another process sends it
 PROFILE_BUDGET = 20  # users.info calls per tick for missing or day-old timezones
 MAX_BACKOFF_MINUTES = 60
 T = TypeVar("T")
@@ -75,6 +89,21 @@ class PromptJob:
     paused: bool = False  # the mentee paused after an earlier attempt failed or was deferred
 
 
+@dataclass(frozen=True)
+class Reminder:
+    row: Checkin
+    recover: bool  # an earlier claim's process died: look in the DM before sending
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a reminder or close attempt left to record: done (a reminder's ts), released, or nothing."""
+
+    id: int
+    ts: str | None = None
+    release: bool = False  # Slack refused: let a later tick claim it again
+
+
 def chunks(items: Sequence[T], size: int) -> Iterator[list[T]]:
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
@@ -93,19 +122,25 @@ class CheckinTick:
     counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (program, what) -> n
 
     def __post_init__(self) -> None:
-        self.clock = TickClock(self.now)
+        self.clock = TickClock(self.now, self.deps.clock)
         self.limiter = TokenBucket(self.deps.settings.send_rate_per_second)
         self.workers = self.deps.settings.send_workers
         self._assigned: Counter[tuple[str, str]] = Counter()
 
     def run(self) -> list[str]:
-        self.refresh_profiles()
         self.close_out()
         self.close_climate()
-        self.send_prompts(self.plan())
-        self.send_reminders()
-        self.close_dms()
-        self.deliver_notes()
+        slack_work = (
+            self.refresh_profiles,
+            lambda: self.send_prompts(self.plan()),
+            self.send_reminders,
+            self.close_dms,
+            self.deliver_notes,
+        )
+        for step in slack_work:
+            if token_failure() is not None:
+                break  # Slack refuses the token: the operator has been told once; nothing more to try
+            step()
         return self.lines()
 
     # -- profiles ------------------------------------------------------------------------------------
@@ -120,7 +155,8 @@ class CheckinTick:
         try:
             user = self.deps.client.users_info(user=user_id)["user"]
         except RETRYABLE_ERRORS as exc:
-            log.warning("users.info failed (%s); keeping the cached timezone", slack_error(exc))
+            if not is_dead_token(exc):
+                log.warning("users.info failed (%s); keeping the cached timezone", slack_error(exc))
             return
         with self.deps.sessions.begin() as session:
             apply_profile(session, user=user, now=self.now)
@@ -203,15 +239,18 @@ class CheckinTick:
 
         def batches() -> Iterator[list[PromptJob]]:
             for chunk in chunks(due, CHUNK):
-                yield self._claim_new(chunk)
+                if token_failure() is None:
+                    yield self._claim_new(chunk)
             for rows in chunks(retry, CHUNK):
-                yield self._reclaim(rows)
+                if token_failure() is None:
+                    yield self._reclaim(rows)
 
         fan: FanOut[PromptJob, Outcome] = FanOut(
             self.pool, self.workers, self._deliver, self._crashed, self._record
         )
         for outcome in fan.run(batches()):
-            self.counts[(outcome["program_id"], outcome["status"])] += 1
+            if outcome["status"] != LOST:
+                self.counts[(outcome["program_id"], outcome["status"])] += 1
 
     def _claim_new(self, chunk: list[Due]) -> list[PromptJob]:
         by_key = {(d.program.id, d.mentee.id, d.period.day): d for d in chunk}
@@ -254,7 +293,7 @@ class CheckinTick:
                 ids=[r.id for r in rows],
                 token=self.token,
                 now=self.clock(),
-                stale_before=self.now - LEASE,
+                stale_before=self.clock() - LEASE,
             )
             people = people_by_id(session, user_ids=[c.mentee_id for c in won])
             pauses = repo.pauses_of(session, person_ids={c.mentee_id for c in won})
@@ -277,11 +316,13 @@ class CheckinTick:
 
     def _deliver(self, job: PromptJob) -> Outcome:
         claimed, client = job.claimed, self.deps.client
+        if token_failure() is not None:
+            return self._held(job)
         if claimed.recover:
             try:
                 found = find_prompt(client, user_id=claimed.mentee_id, checkin_id=claimed.id)
             except RETRYABLE_ERRORS as exc:
-                return self._failed(job, f"history: {slack_error(exc)}")
+                return self._failed(job, f"history: {slack_error(exc)}", exc)
             if found is not None:
                 return self._outcome(job, "sent", channel=found[0], ts=found[1])
         if job.paused:
@@ -296,27 +337,57 @@ class CheckinTick:
 
     def _post(self, job: PromptJob) -> Outcome:
         claimed = job.claimed
+        if token_failure() is not None:  # refused meanwhile (the DND check, or another worker's send)
+            return self._held(job)
         open_until = schedule.local_label(claimed.expires_at, job.mentee.zone)
         text, prompt_blocks = blocks.prompt(
             checkin_id=claimed.id, name=job.mentee.name, open_until=open_until, audience=job.audience
         )
         self.limiter.acquire()
         try:
-            response = self.deps.client.chat_postMessage(
-                channel=claimed.mentee_id,
-                text=text,
-                blocks=prompt_blocks,
-                metadata=prompt_metadata(claimed.id),
+            response = send_fenced(
+                lambda: self._renew(claimed),
+                lambda: self.deps.client.chat_postMessage(
+                    channel=claimed.mentee_id,
+                    text=text,
+                    blocks=prompt_blocks,
+                    metadata=prompt_metadata(claimed.id),
+                ),
             )
+        except ClaimLost:
+            return self._outcome(job, LOST)
         except RETRYABLE_ERRORS as exc:
-            return self._failed(job, slack_error(exc))
+            return self._post_failed(job, exc)
         return self._outcome(job, "sent", channel=response["channel"], ts=response["ts"], attempt=True)
 
-    def _failed(self, job: PromptJob, error: str) -> Outcome:
+    def _renew(self, claimed: repo.Claimed) -> bool:
+        """Compare-and-set: the claim is still this tick's; its lease starts again now."""
+        with self.deps.sessions.begin() as session:
+            return repo.renew_claim(session, checkin_id=claimed.id, token=self.token, now=self.clock())
+
+    def _post_failed(self, job: PromptJob, exc: Exception) -> Outcome:
+        """A 5xx or a dropped connection may come after Slack posted: look before calling it failed."""
+        if is_ambiguous(exc):
+            try:
+                found = find_prompt(
+                    self.deps.client, user_id=job.claimed.mentee_id, checkin_id=job.claimed.id
+                )
+            except RETRYABLE_ERRORS:
+                found = None  # unknown: the row stays failed, and its retry looks in the history first
+            if found is not None:
+                return self._outcome(job, "sent", channel=found[0], ts=found[1], attempt=True)
+        return self._failed(job, slack_error(exc), exc)
+
+    def _failed(self, job: PromptJob, error: str, exc: Exception | None = None) -> Outcome:
         attempts = job.claimed.attempts + 1
         wait = timedelta(minutes=min(2**attempts, MAX_BACKOFF_MINUTES))
-        log.warning("check-in %d not delivered (%s); retrying after %s", job.claimed.id, error, wait)
+        if exc is None or not is_dead_token(exc):  # a refused token is one line, from token_state
+            log.warning("check-in %d not delivered (%s); retrying after %s", job.claimed.id, error, wait)
         return self._outcome(job, "failed", error=error, not_before=self.now + wait, attempt=True)
+
+    def _held(self, job: PromptJob) -> Outcome:
+        """Not attempted while Slack refuses the token: failed without an attempt, retried once it works."""
+        return self._outcome(job, "failed", error=token_failure(), not_before=self.now)
 
     def _crashed(self, job: PromptJob, exc: Exception) -> Outcome:
         return self._failed(job, f"internal: {type(exc).__name__}")
@@ -345,38 +416,59 @@ class CheckinTick:
         }
 
     def _record(self, outcomes: list[Outcome]) -> None:
+        mine = [o for o in outcomes if o["status"] != LOST]
         with self.deps.sessions.begin() as session:
-            repo.record_outcomes(session, token=self.token, outcomes=outcomes)
+            repo.record_outcomes(session, token=self.token, outcomes=mine)
 
     # -- reminders -----------------------------------------------------------------------------------
 
     def send_reminders(self) -> None:
         for program in self.deps.programs.programs:
             sent_before = self.now - timedelta(hours=program.checkins.reminder_after_hours)
+            with self.deps.sessions.begin() as session:
+                due = repo.reminder_candidates(
+                    session, program_id=program.id, sent_before=sent_before, now=self.now
+                )
 
             def batches(
-                program: Program = program, sent_before: datetime = sent_before
-            ) -> Iterator[list[Checkin]]:
-                while True:
-                    with self.deps.sessions.begin() as session:
-                        rows = repo.claim_reminders(
-                            session,
-                            program_id=program.id,
-                            sent_before=sent_before,
-                            now=self.clock(),
-                            limit=CHUNK,
-                        )
-                    if not rows:
-                        return
-                    yield rows
+                sent_before: datetime = sent_before, due: list[int] = due
+            ) -> Iterator[list[Reminder]]:
+                # Claimed a few at a time, as workers free up, so a claim rarely waits long for its send.
+                for ids in chunks(due, self.workers):
+                    if token_failure() is None:
+                        yield self._claim_reminders(ids, sent_before)
 
-            fan: FanOut[Checkin, tuple[int, str | None]] = FanOut(
-                self.pool, self.workers, self._remind, lambda row, exc: (row.id, None), self._record_reminders
+            fan: FanOut[Reminder, Sent] = FanOut(
+                self.pool,
+                self.workers,
+                self._remind,
+                lambda job, exc: Sent(job.row.id),
+                self._record_reminders,
             )
-            sent = [ts for _, ts in fan.run(batches()) if ts]
+            sent = [outcome for outcome in fan.run(batches()) if outcome.ts]
             self.counts[(program.id, "reminded")] += len(sent)
 
-    def _remind(self, row: Checkin) -> tuple[int, str | None]:
+    def _claim_reminders(self, ids: list[int], sent_before: datetime) -> list[Reminder]:
+        now = self.clock()
+        with self.deps.sessions.begin() as session:
+            claimed = repo.claim_reminders(
+                session, ids=ids, token=self.token, now=now, sent_before=sent_before, stale_before=now - LEASE
+            )
+        return [Reminder(row, recover) for row, recover in claimed]
+
+    def _remind(self, job: Reminder) -> Sent:
+        if token_failure() is not None:
+            return Sent(job.row.id, release=True)
+        if job.recover:  # an earlier claim died: its reminder may be in the DM already
+            try:
+                ts = self._find_reminder(job.row)
+            except RETRYABLE_ERRORS:
+                return Sent(job.row.id)  # unknown: the claim stays, and a later recovery looks again
+            if ts is not None:
+                return Sent(job.row.id, ts=ts)
+        return self._post_reminder(job.row)
+
+    def _post_reminder(self, row: Checkin) -> Sent:
         zone = self._zone_of(row)
         text, reminder_blocks = blocks.reminder(
             checkin_id=row.id,
@@ -385,20 +477,51 @@ class CheckinTick:
         )
         self.limiter.acquire()
         try:
-            response = self.deps.client.chat_postMessage(
-                channel=row.channel or row.mentee_id, text=text, blocks=reminder_blocks
+            response: SlackResponse = send_fenced(
+                lambda: self._renew_reminder(row.id),
+                lambda: self.deps.client.chat_postMessage(
+                    channel=row.channel or row.mentee_id,
+                    text=text,
+                    blocks=reminder_blocks,
+                    metadata=reminder_metadata(row.id),
+                ),
             )
+        except ClaimLost:
+            return Sent(row.id)  # another process holds it now
         except RETRYABLE_ERRORS as exc:
+            return self._reminder_failed(row, exc)
+        return Sent(row.id, ts=str(response["ts"]))
+
+    def _renew_reminder(self, checkin_id: int) -> bool:
+        with self.deps.sessions.begin() as session:
+            return repo.renew_reminder_claim(
+                session, checkin_id=checkin_id, token=self.token, now=self.clock()
+            )
+
+    def _reminder_failed(self, row: Checkin, exc: Exception) -> Sent:
+        """Released for the next tick, unless the reminder may have landed (then it is looked for)."""
+        if is_ambiguous(exc):
+            try:
+                ts = self._find_reminder(row)
+            except RETRYABLE_ERRORS:
+                return Sent(row.id)  # unknown: kept claimed; recovered from the history after the lease
+            if ts is not None:
+                return Sent(row.id, ts=ts)
+        if not is_dead_token(exc):
             log.warning(
                 "check-in %d reminder not delivered (%s); retrying next tick", row.id, slack_error(exc)
             )
-            return row.id, None
-        return row.id, str(response["ts"])
+        return Sent(row.id, release=True)
 
-    def _record_reminders(self, results: list[tuple[int, str | None]]) -> None:
+    def _find_reminder(self, row: Checkin) -> str | None:
+        channel = row.channel or self.deps.client.conversations_open(users=row.mentee_id)["channel"]["id"]
+        return find_posted(self.deps.client, channel=channel, metadata=reminder_metadata(row.id))
+
+    def _record_reminders(self, results: list[Sent]) -> None:
         with self.deps.sessions.begin() as session:
-            for checkin_id, ts in results:
-                repo.record_reminder(session, checkin_id=checkin_id, ts=ts)
+            for result in results:
+                if result.ts or result.release:
+                    repo.record_reminder(session, checkin_id=result.id, token=self.token, ts=result.ts)
 
     def _zone_of(self, row: Checkin) -> ZoneInfo:
         program = self.deps.programs.get(row.program_id)
@@ -410,14 +533,32 @@ class CheckinTick:
     # -- closing expired DMs -------------------------------------------------------------------------
 
     def close_dms(self) -> None:
+        """Update expired prompts' DMs to say they closed; each is claimed, so processes do not repeat it."""
         with self.deps.sessions.begin() as session:
-            rows = repo.unclosed(session)
-        fan: FanOut[Checkin, int | None] = FanOut(
-            self.pool, self.workers, self._close, lambda row, exc: None, self._record_closed
-        )
-        fan.run(chunks(rows, CHUNK))
+            ids = repo.unclosed(session, stale_before=self.now - LEASE)
 
-    def _close(self, row: Checkin) -> int | None:
+        def batches() -> Iterator[list[Checkin]]:
+            for chunk in chunks(ids, self.workers):
+                if token_failure() is None:
+                    yield self._claim_closes(chunk)
+
+        fan: FanOut[Checkin, Sent] = FanOut(
+            self.pool,
+            self.workers,
+            self._close,
+            lambda row, exc: Sent(row.id, release=True),
+            self._record_closed,
+        )
+        fan.run(batches())
+
+    def _claim_closes(self, ids: list[int]) -> list[Checkin]:
+        now = self.clock()
+        with self.deps.sessions.begin() as session:
+            return repo.claim_closes(session, ids=ids, now=now, stale_before=now - LEASE)
+
+    def _close(self, row: Checkin) -> Sent:
+        if token_failure() is not None:
+            return Sent(row.id, release=True)
         zone = self._zone_of(row)
         text, closed_blocks = blocks.closed(
             period=day_label(row.period), closed_at=schedule.local_label(row.expires_at, zone)
@@ -428,16 +569,19 @@ class CheckinTick:
                 channel=row.channel or "", ts=row.ts or "", text=text, blocks=closed_blocks
             )
         except SlackApiError as exc:
+            if is_dead_token(exc) or exc.response.status_code >= 500 or exc.response.status_code == 429:
+                return Sent(row.id, release=True)  # Slack, not the message: try again next tick
             # The message is gone or unreachable (deleted, user deactivated): nothing left to close.
             log.warning("could not close check-in %d's DM (%s)", row.id, slack_error(exc))
         except OSError as exc:
             log.warning("could not close check-in %d's DM (%s); retrying next tick", row.id, slack_error(exc))
-            return None
-        return row.id
+            return Sent(row.id, release=True)
+        return Sent(row.id)
 
-    def _record_closed(self, ids: list[int | None]) -> None:
+    def _record_closed(self, results: list[Sent]) -> None:
         with self.deps.sessions.begin() as session:
-            repo.mark_closed(session, ids=[i for i in ids if i is not None], now=self.clock())
+            repo.mark_closed(session, ids=[r.id for r in results if not r.release], now=self.clock())
+            repo.release_closes(session, ids=[r.id for r in results if r.release])
 
     # -- notes the answer flow could not deliver -----------------------------------------------------
 

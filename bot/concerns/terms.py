@@ -5,7 +5,10 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 
+from bot.kernel.authz import NotAllowed
+from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
+from storage.models import Concern
 
 MAX_TEXT = 3000
 EXCERPT = 200
@@ -60,3 +63,11 @@ def excerpt(text: str, limit: int = EXCERPT) -> str:
 def case_ref(concern_id: str) -> str:
     """A short handle coordinators can say aloud; random, so it reveals no order."""
     return concern_id[:8]
+
+
+def program_of(deps: Deps, concern: Concern) -> Program:
+    """The concern's program as programs.yml has it now; a refusal when it has been removed."""
+    program = deps.programs.get(concern.program_id)
+    if program is None:
+        raise NotAllowed(f"Program `{concern.program_id}` is no longer in programs.yml.")
+    return program

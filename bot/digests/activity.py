@@ -12,9 +12,10 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import ColumnElement, Select, case, desc, func, select, true
 from sqlalchemy.orm import Session
 
+from bot.kernel.people import short_name
 from bot.kernel.programs import Program
 from bot.kernel.sql_dates import day_of_date, median_from_histogram
-from bot.reflections.home import OverduePair, overdue_pairs
+from bot.reflections.health import OverduePair, overdue_pairs
 from storage.models import CompetencyObservation, Concern, MentoringSession, Reflection
 from storage.repositories.people import people_by_id
 
@@ -154,7 +155,7 @@ def _named(session: Session, pairs: list[OverduePair]) -> list[OverdueLine]:
 
     def name(user_id: str) -> str:
         person = names.get(user_id)
-        return person.name if person is not None else user_id
+        return short_name(person, user_id)
 
     return [OverdueLine(name(p.mentor_id), name(p.mentee_id), p.days_since, p.last_session) for p in pairs]
 
@@ -221,5 +222,5 @@ def _highlight(session: Session, *, program_id: str, week: date) -> Highlight | 
     author = f"a {row.author_role}"
     if row.share_named:
         person = people_by_id(session, user_ids=[row.author_id]).get(row.author_id)
-        author = person.name if person is not None else author
+        author = short_name(person, author)
     return Highlight(text=row.learned.strip(), author=author)

@@ -17,6 +17,8 @@ from bot.digests.content import Digest
 from bot.digests.figures import PENDING, Figure
 from bot.digests.stats import WeekCounts
 from bot.digests.trend_chart import GAP, sparkline
+from bot.ideas.stats import IdeaDigest
+from bot.ideas.terms import STAGE_LABELS
 from bot.kernel.suppression import OVERLAP, SEEN, SMALL
 from bot.kernel.text import escape
 from bot.reflections.terms import TOPICS, competency_label
@@ -55,6 +57,7 @@ def render_digest(digest: Digest, *, text_trend: bool, note: str | None = None) 
     blocks += [divider(), *_sections(_concern_lines(digest.concerns))]
     blocks += [divider(), *_sections(_pair_lines(digest.pairs))]
     blocks += _highlight(digest.pairs)
+    blocks += _idea_blocks(digest.ideas)
     return DigestMessage(text=_fallback(digest), blocks=fit_blocks(blocks))
 
 
@@ -233,6 +236,17 @@ def _highlight(stats: PairStats) -> list[Block]:
     text = stats.highlight.text[:MAX_CONCERN_CHARS]
     quoted = "\n".join("> " + escape(line) for line in text.splitlines())
     return _sections([f"*Reciprocal learning* — shared by {escape(stats.highlight.author)}", quoted])
+
+
+def _idea_blocks(ideas: IdeaDigest | None) -> list[Block]:
+    """Shared ideas by stage and the changes adopted this week; nothing when no idea was shared."""
+    if ideas is None:
+        return []
+    stages = " · ".join(f"{STAGE_LABELS[stage]}: {n}" for stage, n in ideas.by_stage)
+    lines = ["*Ideas and small tests* (only those their authors shared)", stages]
+    if ideas.adopted:
+        lines += ["Adopted this week:", *(f"• {escape(summary)}" for summary in ideas.adopted)]
+    return [divider(), *_sections(lines)]
 
 
 def pack_lines(lines: list[str], limit: int = MAX_SECTION) -> list[str]:

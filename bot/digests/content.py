@@ -11,6 +11,7 @@ from bot.digests.activity import ConcernStats, PairStats, concern_stats, pair_st
 from bot.digests.figures import Figure, WeeklySeries, trend_weeks, weekly_series
 from bot.digests.stats import WeekCounts
 from bot.digests.weeks import due_at
+from bot.ideas.stats import IdeaDigest, digest_ideas
 from bot.kernel.programs import Program
 
 TREND_WEEKS = 8
@@ -26,6 +27,7 @@ class Digest:
     series: WeeklySeries  # the 8 trend weeks, oldest first; the last is `week`
     concerns: ConcernStats
     pairs: PairStats
+    ideas: IdeaDigest | None = None  # None: no author shared an idea with the program
 
     @property
     def this_week(self) -> WeekCounts:
@@ -64,4 +66,5 @@ def build_digest(session: Session, *, program: Program, week: date, now: datetim
         series=series,
         concerns=concern_stats(session, program_id=program.id, week=week),
         pairs=pair_stats(session, program=program, week=week, now=now),
+        ideas=digest_ideas(session, program_id=program.id, zone=program.tz, week=week),
     )

@@ -1,4 +1,9 @@
-"""Failure injection for the fake: one-shot injections, error rates, latency and holds."""
+"""Failure injection for the fake: one-shot injections, error rates, latency and holds.
+
+A fault normally answers instead of the method; a `Landed` fault answers after the method took
+effect ("post, then answer 500"), as Slack does when it fails between doing and replying. A rule can
+be limited to calls naming one channel.
+"""
 
 from __future__ import annotations
 
@@ -17,10 +22,16 @@ def reply_hold(method: str) -> str:
 
 
 @dataclass
+class Landed(Fault):
+    """A fault answered after the call took effect: the message is posted, the reply is the fault."""
+
+
+@dataclass
 class _Injection:
     method: str
     fault: Fault
     remaining: int
+    channel: str | None = None  # only calls naming this channel (None: any)
 
 
 @dataclass
@@ -40,8 +51,15 @@ class _Hold:
 
 
 def make_fault(
-    status: int | None, error: str | None, retry_after: int | None, disconnect: bool = False
+    status: int | None,
+    error: str | None,
+    retry_after: int | None,
+    disconnect: bool = False,
+    after_effect: bool = False,
 ) -> Fault:
+    if after_effect:
+        fault = make_fault(status, error, retry_after, disconnect)
+        return Landed(fault.status, fault.error, fault.retry_after, fault.disconnect, fault.extra_headers)
     if disconnect:
         return Fault(status=0, disconnect=True)
     if error is not None:
@@ -64,25 +82,27 @@ class Faults:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._injections: list[_Injection] = []
-        self._rates: dict[str, _ErrorRate] = {}
+        self._rates: dict[tuple[str, str | None], _ErrorRate] = {}  # (method, channel)
         self._latency: dict[str | None, float] = {}
         self._holds: dict[str, _Hold] = {}
         self._hold_changed = threading.Condition(self._lock)
 
-    def inject(self, method: str, fault: Fault, times: int) -> None:
+    def inject(self, method: str, fault: Fault, times: int, channel: str | None = None) -> None:
         if times < 1:
             raise ValueError("times must be >= 1")
         with self._lock:
-            self._injections.append(_Injection(method, fault, times))
+            self._injections.append(_Injection(method, fault, times, channel))
 
-    def set_error_rate(self, method: str, fault: Fault | None, ratio: float, seed: int) -> None:
+    def set_error_rate(
+        self, method: str, fault: Fault | None, ratio: float, seed: int, channel: str | None = None
+    ) -> None:
         if not 0.0 <= ratio <= 1.0:
             raise ValueError("ratio must be within [0, 1]")
         with self._lock:
             if fault is None or ratio == 0.0:
-                self._rates.pop(method, None)
+                self._rates.pop((method, channel), None)
             else:
-                self._rates[method] = _ErrorRate(fault, ratio, random.Random(seed))
+                self._rates[(method, channel)] = _ErrorRate(fault, ratio, random.Random(seed))
 
     def set_latency(self, seconds: float, method: str | None) -> None:
         with self._lock:
@@ -98,19 +118,21 @@ class Faults:
             return 0.0
         return latency.get(method, latency.get(None, 0.0))
 
-    def decide(self, method: str, wildcard: bool = True) -> Fault | None:
+    def decide(self, method: str, wildcard: bool = True, channel: str | None = None) -> Fault | None:
         if not self._injections and not self._rates:
             return None
+        methods = (method, ANY) if wildcard else (method,)
         with self._lock:
             for injection in self._injections:
-                if injection.method == method or (wildcard and injection.method == ANY):
+                if injection.method in methods and injection.channel in (None, channel):
                     injection.remaining -= 1
                     if injection.remaining == 0:
                         self._injections.remove(injection)
                     return injection.fault
-            rate = self._rates.get(method) or (self._rates.get(ANY) if wildcard else None)
-            if rate is not None and rate.rng.random() < rate.ratio:
-                return rate.fault
+            for key in [(m, c) for m in methods for c in dict.fromkeys((channel, None))]:
+                rate = self._rates.get(key)
+                if rate is not None:
+                    return rate.fault if rate.rng.random() < rate.ratio else None
         return None
 
     # -- holds -------------------------------------------------------------------------------------

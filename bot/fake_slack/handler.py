@@ -12,9 +12,10 @@ from typing import Any
 from urllib.parse import parse_qs
 
 from bot.fake_slack.api import HANDLERS, ValidationError, deliver_response, receive_upload
-from bot.fake_slack.faults import Faults, reply_hold
+from bot.fake_slack.faults import Faults, Landed, reply_hold
 from bot.fake_slack.models import ApiError, Call, Fault
-from bot.fake_slack.store import Store
+from bot.fake_slack.socket_mode import SocketModeEndpoint
+from bot.fake_slack.store import Store, dm_channel_id
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,14 @@ def parse_args(content_type: str, body: bytes, query: str) -> dict[str, Any]:
     return args
 
 
+def _channel_of(args: dict[str, Any]) -> str | None:
+    """The channel a call names, a user id standing for the DM with that user (as faults name it)."""
+    channel = args.get("channel") or args.get("channel_id")
+    if not isinstance(channel, str):
+        return None
+    return dm_channel_id(channel) if channel[:1] in ("U", "W") else channel
+
+
 def bearer_token(authorization: str | None) -> str | None:
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
@@ -84,33 +93,39 @@ def bearer_token(authorization: str | None) -> str | None:
 class Dispatcher:
     """Turns one parsed request into a Reply, applying faults and recording the call."""
 
-    def __init__(self, store: Store, faults: Faults) -> None:
+    def __init__(self, store: Store, faults: Faults, socket_mode: SocketModeEndpoint | None = None) -> None:
         self.store = store
         self.faults = faults
+        self.socket_mode = socket_mode
 
     def api(self, method: str, args: dict[str, Any], token: str | None) -> Reply:
         at = time.time()
-        fault = self._pre_call_fault(method, wildcard=True)
-        if fault is not None:
+        fault = self._pre_call_fault(method, wildcard=True, channel=_channel_of(args))
+        if fault is not None and not isinstance(fault, Landed):
             reply = _fault_reply(fault)
             self.store.record(Call(method, args, token, fault.status, fault.body(), at))
             return reply
         body, invalid = self._invoke(method, args, token)
+        if fault is not None:  # it took effect (users see it); the caller only sees the fault
+            self.store.record(Call(method, args, token, fault.status, fault.body(), at), invalid=invalid)
+            return _fault_reply(fault)
         status = 500 if body.get("error") == "fatal_error" else 200
         self.store.record(Call(method, args, token, status, body, at), invalid=invalid)
         if self.faults.wait_if_held(reply_hold(method), wildcard=False):
             return _fault_reply(_DROPPED)
         return _json_reply(status, body)
 
-    def _pre_call_fault(self, method: str, wildcard: bool) -> Fault | None:
+    def _pre_call_fault(self, method: str, wildcard: bool, channel: str | None = None) -> Fault | None:
         delay = self.faults.latency(method)
         if delay:
             time.sleep(delay)
         if self.faults.wait_if_held(method, wildcard):
             return _DROPPED
-        return self.faults.decide(method, wildcard)
+        return self.faults.decide(method, wildcard, channel)
 
     def _invoke(self, method: str, args: dict[str, Any], token: str | None) -> tuple[dict[str, Any], bool]:
+        if method == "apps.connections.open" and self.socket_mode is not None:
+            return self.socket_mode.open_connection(token), False  # needs the app-level token itself
         handler = HANDLERS.get(method)
         if handler is None:
             return {"ok": False, "error": "unknown_method"}, False

@@ -13,6 +13,7 @@ from typing import Any
 from bot.fake_slack.faults import ANY, Faults, make_fault, reply_hold
 from bot.fake_slack.handler import Dispatcher, FakeSlackServer
 from bot.fake_slack.models import Call, FakeUser
+from bot.fake_slack.socket_mode import SocketModeEndpoint
 from bot.fake_slack.store import Store, dm_channel_id
 
 
@@ -38,6 +39,8 @@ class FakeSlack:
         self._address = (host, port)
         self._store = Store(bot_user_id, team_id, bot_id, app_id, team_domain)
         self._faults = Faults()
+        # Slack's Socket Mode service; it starts listening at the first apps.connections.open.
+        self.socket_mode = SocketModeEndpoint(app_id, host=host)
         self._server: FakeSlackServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -46,7 +49,7 @@ class FakeSlack:
     def start(self) -> FakeSlack:
         if self._server is not None:
             return self
-        server = FakeSlackServer(self._address, Dispatcher(self._store, self._faults))
+        server = FakeSlackServer(self._address, Dispatcher(self._store, self._faults, self.socket_mode))
         host, port = self._address[0], server.server_address[1]
         self._store.base_url = f"http://{host}:{port}/"
         self._server = server
@@ -61,6 +64,7 @@ class FakeSlack:
         if server is None:
             return
         self._faults.release(None, drop=True)  # held calls would otherwise outlive the server
+        self.socket_mode.stop()
         server.shutdown()
         server.server_close()
         if thread is not None:
@@ -229,14 +233,19 @@ class FakeSlack:
         retry_after: int | None = None,
         times: int = 1,
         disconnect: bool = False,
+        after_effect: bool = False,
+        channel: str | None = None,
     ) -> None:
         """Fail the next `times` calls to `method` ("*" = any Web API method).
 
         status=429 adds Retry-After (default 1); error="..." answers 200 {"ok": false};
         disconnect=True closes the socket without a reply. "upload" and "response_url" target
         the file-upload and response_url endpoints and are never matched by "*".
+        after_effect=True applies the call first and then answers the fault ("post, then answer
+        500"). channel= limits the fault to calls naming that channel (a user id: their DM).
         """
-        self._faults.inject(method, make_fault(status, error, retry_after, disconnect), times)
+        fault = make_fault(status, error, retry_after, disconnect, after_effect)
+        self._faults.inject(method, fault, times, _dm_or(channel))
 
     def set_error_rate(
         self,
@@ -247,10 +256,22 @@ class FakeSlack:
         error: str | None = None,
         retry_after: int | None = 1,
         seed: int = 7,
+        after_effect: bool = False,
+        channel: str | None = None,
     ) -> None:
-        """Fail a deterministic pseudo-random share of calls; ratio=0 turns it off."""
-        fault = make_fault(status, error, retry_after) if ratio > 0 else None
-        self._faults.set_error_rate(method, fault, ratio, seed)
+        """Fail a deterministic pseudo-random share of calls; ratio=0 turns it off.
+
+        after_effect and channel as for inject().
+        """
+        fault = make_fault(status, error, retry_after, after_effect=after_effect) if ratio > 0 else None
+        self._faults.set_error_rate(method, fault, ratio, seed, _dm_or(channel))
+
+    def force_error(
+        self, method: str = ANY, error: str | None = "token_revoked", *, channel: str | None = None
+    ) -> None:
+        """Answer every call to `method` with `error` (e.g. token_revoked, not_in_channel) until
+        force_error(method, None); "*" covers every Web API method."""
+        self.set_error_rate(method, None, 1.0 if error else 0.0, error=error, channel=channel)
 
     def set_latency(self, seconds: float, method: str | None = None) -> None:
         """Delay every call (or one method's, which overrides the global value); 0 removes it."""
@@ -277,3 +298,8 @@ class FakeSlack:
     def wait_held(self, count: int, method: str = ANY, timeout: float = 5.0) -> None:
         if not self._faults.wait_held(method, count, timeout):
             raise TimeoutError(f"FakeSlack: {count} held calls to {method} not reached within {timeout}s")
+
+
+def _dm_or(channel: str | None) -> str | None:
+    """Faults name channels as calls resolve them: a user id means the DM with that user."""
+    return dm_channel_id(channel) if channel and channel[:1] in ("U", "W") else channel

@@ -11,6 +11,7 @@ COMMANDS: list[tuple[Action, str, str]] = [
     (Action.CHECKIN_OPEN, "/checkin", "open your current check-in, or see when the next one is due"),
     (Action.CHECKIN_PAUSE, "/checkin pause 2w  ·  /checkin resume", "pause check-ins (e.g. nights, leave)"),
     (Action.REFLECT, "/reflect", "log a mentoring session and what you learned"),
+    (Action.IDEA, "/idea", "record an idea from practice and test it in small cycles with your pair"),
     (Action.CONCERN_RAISE, "/concern", "raise a concern anonymously; you get a case key"),
     (
         Action.CONCERN_STATUS,
@@ -21,6 +22,16 @@ COMMANDS: list[tuple[Action, str, str]] = [
     (Action.UNPAIR, "/mentorship unpair @mentor @mentee [PROGRAM]", "end a pairing"),
     (Action.DIGEST_PREVIEW, "/mentorship digest [PROGRAM] preview", "see this week's digest"),
     (Action.CONCERNS_LIST, "/mentorship concerns [PROGRAM]", "open concerns, with reply buttons"),
+    (
+        Action.TRACK_ENROL,
+        "/mentorship track @person TRACK [start DATE]",
+        "put a licensee on a supervised-practice track or journey",
+    ),
+    (
+        Action.MATCH_JOIN,
+        "/mentorship join [PROGRAM]  ·  /mentorship leave",
+        "opt in to matching with a profile (only coordinators see it), or delete it",
+    ),
 ]
 
 

@@ -13,12 +13,15 @@ from bot.checkins import home as checkins
 from bot.checkins.blocks import pause_actions
 from bot.digests.blocks import preview_button
 from bot.home.status import active_pause, schedule_lines
+from bot.ideas import home as ideas
 from bot.kernel.deps import Deps
 from bot.kernel.people import reader_timezone
 from bot.kernel.roles import Role, UserRoles, roles_of
 from bot.kernel.text import day_text, plural
+from bot.matching import home as matching
 from bot.reflections import home as reflections
 from bot.slack.blocks import Block, divider, header, section
+from bot.tracks import home as tracks
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of, program_counts
 from storage.repositories.people import get_person
@@ -167,6 +170,9 @@ SECTIONS: list[Section] = [
     coordinator_section,
     checkins.home_blocks,
     reflections.home_blocks,
+    ideas.home_blocks,
+    tracks.home_blocks,
+    matching.home_blocks,
 ]
 
 

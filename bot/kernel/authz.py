@@ -26,7 +26,15 @@ class Action(StrEnum):
     REFLECT = "reflect.log"
     REFLECT_COMPETENCIES = "reflect.competencies"
     SESSION_CONFIRM = "reflect.confirm"
+    IDEA = "idea.record"  # record ideas and their PDSA steps, comment on them
+    IDEA_EVIDENCE = "idea.evidence"  # mark an idea carried through a cycle as competency evidence
     ROSTER_IMPORT = "roster.import"  # `mentorbot roster import`: the operator acts as every coordinator
+    MATCH_JOIN = "matching.join"  # `/mentorship join` / `leave`: one's own profile, in any matching program
+    MATCH_PROPOSE = "matching.propose"  # propose, pin, forbid, approve; a program's profiles
+    PROFILES_IMPORT = "matching.import"  # `mentorbot profiles import`: the operator acts as every coordinator
+    TRACK_ENROL = "mentorship.track"  # put a licensee on a supervised-practice track
+    TRACK_ATTEST = "tracks.attest"  # sign a review; the service also checks it is the named supervisor
+    TRACK_EVIDENCE = "tracks.evidence"  # `mentorbot evidence`: the board-ready export
 
 
 ANYONE: frozenset[Role] | None = None  # no enrolment needed
@@ -69,8 +77,28 @@ POLICY: dict[Action, Rule] = {
     Action.SESSION_CONFIRM: Rule(
         frozenset({MR, ME}), True, "Only the other person in this pair can confirm."
     ),
+    Action.IDEA: Rule(frozenset({MR, ME}), True, "`/idea` is for mentors and mentees with an active pair."),
+    Action.IDEA_EVIDENCE: Rule(
+        frozenset({MR}), True, "Only the mentor marks an idea as evidence of a competency."
+    ),
     Action.ROSTER_IMPORT: Rule(
         frozenset({C}), True, "Only a coordinator of {program} can import its roster."
+    ),
+    Action.MATCH_JOIN: Rule(ANYONE, False, ""),
+    Action.MATCH_PROPOSE: Rule(
+        frozenset({C}), True, "Only coordinators of {program} can see its matching profiles and proposals."
+    ),
+    Action.PROFILES_IMPORT: Rule(
+        frozenset({C}), True, "Only a coordinator of {program} can import its matching profiles."
+    ),
+    Action.TRACK_ENROL: Rule(
+        frozenset({C}), True, "Only a coordinator of {program} can put people on a track."
+    ),
+    Action.TRACK_ATTEST: Rule(
+        frozenset({C, MR}), True, "Only the supervising physician named at enrolment can attest."
+    ),
+    Action.TRACK_EVIDENCE: Rule(
+        frozenset({C}), True, "Only a coordinator of {program} can export supervised-practice evidence."
     ),
 }
 

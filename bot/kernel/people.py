@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -168,8 +168,25 @@ def profile_fields(user: Profile) -> dict[str, Any]:
     }
 
 
+def profile_version(user: Profile) -> datetime | None:
+    """Slack's `updated` stamp of a user object (epoch seconds) as an instant; None when it has none."""
+    stamp = user.get("updated")
+    if isinstance(stamp, bool) or not isinstance(stamp, int | float) or stamp <= 0:
+        return None
+    return datetime.fromtimestamp(stamp, UTC)
+
+
 def apply_profile(session: Session, *, user: Profile, now: datetime) -> Person:
-    """Store what users.info (or a user_change event) says about a user."""
+    """Store what users.info (or a user_change event) says about a user, unless the stored one is newer.
+
+    Slack delivers events out of order and retries them late: a profile stamped older than the stored
+    one is ignored, so a stale timezone never comes back. An unstamped profile is applied (users.info is
+    current when asked).
+    """
+    version = profile_version(user)
+    stored = session.get(Person, str(user["id"]))
+    if stored is not None and _older(version, stored.profile_updated_at):
+        return stored
     fields = profile_fields(user)
     person = upsert_person(
         session,
@@ -182,12 +199,32 @@ def apply_profile(session: Session, *, user: Profile, now: datetime) -> Person:
         refreshed=True,
     )
     person.active = fields["active"]
+    if version is not None:
+        person.profile_updated_at = version
     return person
+
+
+def _older(version: datetime | None, stored: datetime | None) -> bool:
+    return version is not None and stored is not None and version < stored
 
 
 def new_person(user: Profile, *, now: datetime) -> Person:
     """A Person row for a user not yet stored, to add in bulk (no lookup first)."""
-    return Person(id=str(user["id"]), first_seen_at=now, refreshed_at=now, **profile_fields(user))
+    return Person(
+        id=str(user["id"]),
+        first_seen_at=now,
+        refreshed_at=now,
+        profile_updated_at=profile_version(user),
+        **profile_fields(user),
+    )
+
+
+def short_name(person: Person | None, fallback: str) -> str:
+    """How a channel names someone in passing (a digest's pairs, a shared highlight): the Slack display
+    name people chose for themselves, then the real name, then `fallback`."""
+    if person is None:
+        return fallback
+    return person.display_name or person.real_name or fallback
 
 
 def display_name(person: Person | None, user_id: str) -> str:

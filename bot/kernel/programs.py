@@ -56,6 +56,10 @@ class ConfigError(Exception):
         """Return one ``FILE: key.path: reason`` line per problem."""
         return [f"{self.path}: {problem}" for problem in self.problems]
 
+    def one_line(self) -> str:
+        """All problems as ``FILE: key.path: reason; key.path: reason``, for a single log line."""
+        return f"{self.path}: {'; '.join(self.problems)}"
+
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
@@ -181,6 +185,7 @@ SlackChannelId = Annotated[str, BeforeValidator(_slack_channel_id)]
 Weekday = Annotated[WeekdayName, BeforeValidator(_weekday)]
 ClockTime = Annotated[time, BeforeValidator(_clock_time)]
 TimezoneName = Annotated[str, BeforeValidator(_timezone)]
+TracksDirectory = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=400)]
 
 
 # --- models ---------------------------------------------------------------------------------------------
@@ -260,6 +265,95 @@ class PairsConfig(_FrozenModel):
     session_expected_every_days: Annotated[int, Strict(), Field(ge=7, le=365)] = 30
 
 
+MUST = "must"
+MATCHING_CRITERIA = (
+    "specialty",
+    "department",
+    "languages",
+    "trained_in",
+    "focus",
+    "format",
+    "times",
+    "ranking",
+)
+DEFAULT_FOCUS_AREAS = (
+    "Clinical reasoning",
+    "Documentation and EHR",
+    "Institutional communication",
+    "Cultural fluency",
+    "Ethics",
+    "Wellbeing",
+    "Career",
+    "Research",
+)
+MAX_WEIGHT = 20
+
+
+def _weight(value: object) -> int | str:
+    if value == MUST:
+        return MUST
+    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value <= MAX_WEIGHT:
+        return value
+    raise _problem(
+        f'{_show(value)} is not a weight (use a whole number from 0 to {MAX_WEIGHT}, or "must" to require it)'
+    )
+
+
+Weight = Annotated[int | Literal["must"], BeforeValidator(_weight)]
+FocusArea = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+
+
+class MatchingCriteria(_FrozenModel):
+    """Points a pair earns per criterion it shares, or "must": a pair that does not share it is never made."""
+
+    specialty: Weight = 5
+    department: Weight = 0
+    languages: Weight = 3
+    trained_in: Weight = 2
+    focus: Weight = 2  # per focus area the mentee asked for and the mentor offers
+    format: Weight = 1  # in person / video
+    times: Weight = 1  # preferred times
+    ranking: Weight = 4  # the mentee's first choice; the second earns 2/3 of it, the third 1/3
+
+
+class MatchingExclusions(_FrozenModel):
+    """Hard rules: pairs they exclude are never proposed, whatever they would score."""
+
+    same_department: Annotated[bool, Strict()] = False
+    reporting_line: Annotated[bool, Strict()] = True  # from the profiles CSV's reports_to column
+    avoid_lists: Annotated[bool, Strict()] = True  # each person's own "never match me with" list
+
+
+class MatchingConfig(_FrozenModel):
+    """Opt-in profiles and proposed matches (`/mentorship join`, `mentorbot match`)."""
+
+    criteria: Annotated[MatchingCriteria, BeforeValidator(_none_as_empty)] = Field(
+        default_factory=MatchingCriteria
+    )
+    exclusions: Annotated[MatchingExclusions, BeforeValidator(_none_as_empty)] = Field(
+        default_factory=MatchingExclusions
+    )
+    cooldown_days: Annotated[int, Strict(), Field(ge=0, le=3650)] = 365
+    show_mentor_names: Annotated[bool, Strict()] = True
+    focus_areas: Annotated[
+        tuple[FocusArea, ...],
+        Field(min_length=1, max_length=50),
+        AfterValidator(_unique("focus_areas", "focus area")),
+    ] = DEFAULT_FOCUS_AREAS
+    default_capacity: Annotated[int, Strict(), Field(ge=1, le=20)] = 2
+
+    @model_validator(mode="after")
+    def _department_rewarded_or_excluded(self) -> Self:
+        if self.exclusions.same_department and self.criteria.department != 0:
+            raise _problem(
+                "can't count the same department toward a match while exclusions.same_department "
+                "forbids it: set one of them to 0 / false",
+                "criteria",
+                "department",
+            )
+        return self
+
+
 class Program(_FrozenModel):
     """One mentorship program (cohort) as configured by its operators."""
 
@@ -281,6 +375,12 @@ class Program(_FrozenModel):
     escalation: EscalationConfig | None = None
     cme: CmeConfig | None = None
     pairs: Annotated[PairsConfig, BeforeValidator(_none_as_empty)] = Field(default_factory=PairsConfig)
+    # Absent or null: this program matches nobody; `matching: {}` matches with the defaults. (Null stays
+    # "off" so that a dumped configuration validates back to the same thing.)
+    matching: MatchingConfig | None = None
+    # A directory of supervised-practice track files for this program, relative to this file: a file
+    # there replaces the shipped track with the same id, or adds one (validated by bot.tracks.catalog).
+    tracks: TracksDirectory | None = None
 
     @property
     def tz(self) -> ZoneInfo:
@@ -497,7 +597,16 @@ def _read_text(source: str) -> str:
 def load_programs(path: str | os.PathLike[str]) -> ProgramsConfig:
     """Read and validate a programs file; raise :class:`ConfigError` listing every problem at once."""
     source = os.fspath(path)
-    text = _read_text(source)
+    return parse_programs_text(read_programs_text(source), source=source)
+
+
+def read_programs_text(source: str) -> str:
+    """The file's text; a missing, unreadable or non-UTF-8 file raises :class:`ConfigError`."""
+    return _read_text(source)
+
+
+def parse_programs_text(text: str, *, source: str) -> ProgramsConfig:
+    """Validate a programs file's text (already read, so a reload validates exactly what it hashed)."""
     try:
         data = yaml.load(text, Loader=_ProgramsLoader)
     except yaml.YAMLError as exc:

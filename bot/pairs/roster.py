@@ -7,7 +7,6 @@ nothing and reports every bad row by line number. Welcome DMs go out after the c
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from collections.abc import Iterable
@@ -23,6 +22,7 @@ from bot.kernel.people import (
     Profile,
     SlackLookupFailed,
     apply_profile,
+    display_name,
     fetch_user,
     fetch_user_by_email,
     is_fresh,
@@ -31,35 +31,12 @@ from bot.kernel.people import (
 from bot.kernel.programs import Program
 from bot.kernel.roles import OPERATOR_ID
 from bot.pairs.pairing import farewell_messages, pair_target, pairing_problem, welcome_messages
+from bot.pairs.roster_csv import RosterRejected, Row, read_roster
 from bot.pairs.welcome import Message, PairView
 from storage.models import AuditEntry, Pair, Person
 from storage.repositories.audit import record_audit
 from storage.repositories.pairs import active_pairs_in, end_pair
 from storage.repositories.people import people_by_email, people_by_id
-
-COLUMNS = ("mentor", "mentee", "focus")
-REQUIRED = ("mentor", "mentee")
-MAX_FOCUS = 200
-MAX_ROWS = 20_000
-_EMAIL = re.compile(r"[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+")
-_USER_ID = re.compile(r"[UW][A-Z0-9]{2,}")
-_MENTION = re.compile(r"<@([UW][A-Z0-9]{2,})(?:\|[^<>]*)?>")
-
-
-class RosterRejected(Exception):
-    """The file has problems; `problems` holds one `line N: reason` each. Nothing was written."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} problems")
-        self.problems = problems
-
-
-@dataclass(frozen=True)
-class Row:
-    line: int
-    mentor: str  # a user id or a lower-cased email
-    mentee: str
-    focus: str | None
 
 
 @dataclass
@@ -88,86 +65,6 @@ class ImportResult:
         if self.focus_updated:
             text += f", {self.focus_updated} with a new focus"
         return text + "."
-
-
-# -- reading the file ----------------------------------------------------------------------------------
-
-
-def person_token(value: str) -> str | None:
-    """A Slack user id (bare or as a mention) or a lower-cased email; None when it is neither."""
-    value = value.strip()
-    if match := _MENTION.fullmatch(value):
-        return match[1]
-    if _USER_ID.fullmatch(value):
-        return value
-    if _EMAIL.fullmatch(value):
-        return value.lower()
-    return None
-
-
-def read_roster(path: Path) -> list[Row]:
-    """Parse the CSV; raise RosterRejected naming every malformed line."""
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            lines = [(reader.line_num, cells) for cells in reader]  # line_num: where the row ended
-    except FileNotFoundError:
-        raise RosterRejected([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise RosterRejected([f"{path}: is not UTF-8 text (byte {exc.start})"]) from None
-    except csv.Error as exc:
-        raise RosterRejected([f"{path}: not a readable CSV file ({exc})"]) from None
-    lines = [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
-    if not lines:
-        raise RosterRejected([f"{path}: is empty; expected a header row mentor,mentee[,focus]"])
-    header_line, header = lines[0]
-    columns = _columns(header_line, header)
-    if len(lines) - 1 > MAX_ROWS:
-        raise RosterRejected(
-            [f"{path}: has {len(lines) - 1} rows; split it into files of {MAX_ROWS} or fewer"]
-        )
-    rows, problems = [], []
-    for number, cells in lines[1:]:
-        row = _row(number, cells, columns)
-        if isinstance(row, str):
-            problems.append(row)
-        else:
-            rows.append(row)
-    if problems:
-        raise RosterRejected(problems)
-    return rows
-
-
-def _columns(line: int, header: list[str]) -> list[str]:
-    names = [cell.strip().lower() for cell in header]
-    usage = "the first row must name the columns: mentor,mentee and optionally focus"
-    unknown = [name for name in names if name not in COLUMNS]
-    repeated = [name for name, count in Counter(names).items() if count > 1]
-    if unknown or repeated or not set(REQUIRED) <= set(names):
-        found = ", ".join(f"'{name}'" for name in (unknown or repeated)) or "no mentor and mentee columns"
-        raise RosterRejected([f"line {line}: {usage} (found {found})"])
-    return names
-
-
-def _row(line: int, cells: list[str], columns: list[str]) -> Row | str:
-    if len(cells) > len(columns):
-        return f"line {line}: {len(cells)} values but the header names {len(columns)} columns"
-    values = dict(zip(columns, (cell.strip() for cell in cells), strict=False))
-    people: dict[str, str] = {}
-    for column in REQUIRED:
-        raw = values.get(column, "")
-        token = person_token(raw) if raw else None
-        if not raw:
-            return f"line {line}: {column} is empty"
-        if token is None:
-            return (
-                f"line {line}: {column} '{raw[:60]}' is neither a Slack user id (like U0123ABCD) nor an email"
-            )
-        people[column] = token
-    focus = values.get("focus") or None
-    if focus is not None and len(focus) > MAX_FOCUS:
-        return f"line {line}: focus is {len(focus)} characters; keep it to {MAX_FOCUS} or fewer"
-    return Row(line, people["mentor"], people["mentee"], focus)
 
 
 # -- finding the people --------------------------------------------------------------------------------
@@ -300,7 +197,7 @@ def _check_rules(
 
 
 def _label(person: Person) -> str:
-    return f"{person.real_name or person.display_name or person.id} ({person.id})"
+    return f"{display_name(person, person.id)} ({person.id})"
 
 
 def import_roster(

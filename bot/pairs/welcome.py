@@ -168,8 +168,8 @@ def _focus(view: PairView) -> str:
     return f"\nFocus: {view.focus}" if view.focus else ""
 
 
-def mentee_welcome(view: PairView) -> Message:
-    """The DM to a mentee who has just been paired."""
+def mentee_welcome(view: PairView, *, why: str | None = None) -> Message:
+    """The DM to a mentee who has just been paired; `why`: the reasons a proposed match was made."""
     program, mentor = view.program, view.mentor
     mentor_zone = reader_timezone(mentor, program.timezone).key
     intro = (
@@ -179,6 +179,7 @@ def mentee_welcome(view: PairView) -> Message:
     blocks = [
         header(f"You have a mentor in {program.name}"),
         section(intro),
+        *([section(why)] if why else []),
         section(f"*What I'll ask, and when*\n{when_mentee_is_asked(view)}"),
         section(mentee_visibility(program)),
         section(PAUSE),
@@ -189,8 +190,8 @@ def mentee_welcome(view: PairView) -> Message:
     return Message(view.mentee.id, f"Welcome to {program.name}: your mentor is {_plain(mentor)}.", blocks)
 
 
-def mentor_welcome(view: PairView) -> Message:
-    """The DM to a mentor who has just been given a mentee."""
+def mentor_welcome(view: PairView, *, why: str | None = None) -> Message:
+    """The DM to a mentor who has just been given a mentee; `why`: the reasons a proposed match was made."""
     program, mentee = view.program, view.mentee
     mentee_zone = reader_timezone(mentee, program.timezone).key
     intro = (
@@ -200,6 +201,7 @@ def mentor_welcome(view: PairView) -> Message:
     blocks = [
         header(f"Your new mentee in {program.name}"),
         section(intro),
+        *([section(why)] if why else []),
         section(f"*What I'll ask, and when*\n{when_mentor_hears(view)}"),
         section(mentor_visibility(view)),
         section(reflect_text(program, mentor=True)),

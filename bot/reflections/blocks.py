@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from bot.ideas.blocks import link_input
 from bot.reflections.terms import (
     CONFIRMED,
     DISPUTED,
@@ -75,6 +76,10 @@ class ModalSpec:
     session: SessionChoice | None = None  # an existing session to reflect on; None = a new one
     fixed_session: bool = False  # opened from a DM button: no session choice
     competencies: tuple[str, ...] = field(default=())  # shown only to the pair's mentor
+    # Pre-filled from elsewhere (a track's "Log a session on this"): topics chosen, and what it is about.
+    topics: tuple[str, ...] = ()
+    about: str = ""
+    ideas: tuple[tuple[int, str], ...] = ()  # the pair's open ideas a new session may be linked to
 
     def metadata(self) -> str:
         pair_id = self.pair.pair_id if self.pair else None
@@ -166,7 +171,7 @@ def _session_blocks(spec: ModalSpec) -> list[Block]:
     if spec.session is not None:
         blocks.append(section(f"Your reflection on the session of *{spec.session.label}*."))
         return blocks
-    return blocks + _new_session_inputs(spec.today)
+    return blocks + _new_session_inputs(spec.today) + link_input(spec.ideas)
 
 
 def _new_session_inputs(today: date) -> list[Block]:
@@ -203,7 +208,11 @@ def _reflection_blocks(spec: ModalSpec) -> list[Block]:
         "options": [option(value, text) for value, text in SHARING.items()],
         "initial_option": option("private", SHARING["private"]),
     }
+    chosen = [option(value, text) for value, text in TOPICS.items() if value in spec.topics]
+    if chosen:
+        topics["initial_options"] = chosen
     return [
+        *([context(f"About: *{spec.about}*")] if spec.about else []),
         _input("topics", "Topics", topics, optional=True),
         *_competency_blocks(spec.competencies),
         _input(

@@ -1,9 +1,8 @@
-"""Sessions on the App Home (hours, credits, competencies, unconfirmed sessions) and pair health."""
+"""Sessions on the App Home: hours, credits, competencies, unconfirmed sessions and overdue pairs."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 from fractions import Fraction
 from typing import Any
 
@@ -15,6 +14,7 @@ from bot.kernel.programs import Program
 from bot.kernel.roles import Role, UserRoles
 from bot.reflections.blocks import home_session_actions
 from bot.reflections.competencies import level_line, timelines
+from bot.reflections.health import overdue_among
 from bot.reflections.ledger import mentor_year, number
 from bot.reflections.terms import PENDING, hours_text, short_day
 from bot.slack.blocks import context, section
@@ -22,9 +22,7 @@ from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
 from storage.repositories.reflections import (
-    last_confirmed_by_pair,
     other_member,
-    overdue_pair_rows,
     reflection_of,
     sessions_of_pairs,
 )
@@ -32,59 +30,6 @@ from storage.repositories.reflections import (
 Blocks = list[dict[str, Any]]
 MAX_BLOCKS = 40  # of the Home tab's 100, shared with the other sections
 MAX_ANSWERABLE = 5  # sessions with buttons; more are summarised
-
-
-@dataclass(frozen=True)
-class OverduePair:
-    pair_id: int
-    program_id: str
-    mentor_id: str
-    mentee_id: str
-    last_session: date | None  # last confirmed session
-    days_since: int  # since the last confirmed session, or since the pair started
-
-
-def overdue_pairs(session: Session, *, program: Program, now: datetime) -> list[OverduePair]:
-    """Active pairs with no confirmed session for longer than program.pairs.session_expected_every_days.
-
-    Days are counted in the program's timezone; the most overdue come first.
-    """
-    today = now.astimezone(program.tz).date()
-    cutoff = today - timedelta(days=program.pairs.session_expected_every_days)
-    # "Started before the cutoff day" in the program's timezone, as an instant the database can compare.
-    started_before = datetime.combine(cutoff, time(0), tzinfo=program.tz).astimezone(UTC)
-    rows = overdue_pair_rows(
-        session, program_id=program.id, last_before=cutoff, started_before=started_before
-    )
-    found = [
-        OverduePair(
-            pair.id,
-            pair.program_id,
-            pair.mentor_id,
-            pair.mentee_id,
-            last_day,
-            (today - (last_day or pair.started_at.astimezone(program.tz).date())).days,
-        )
-        for pair, last_day in rows
-    ]
-    return sorted(found, key=lambda item: (-item.days_since, item.pair_id))
-
-
-def _overdue(session: Session, *, program: Program, pairs: list[Pair], now: datetime) -> list[OverduePair]:
-    today = now.astimezone(program.tz).date()
-    last = last_confirmed_by_pair(session, pair_ids=[p.id for p in pairs])
-    found = []
-    for pair in pairs:
-        since = last.get(pair.id) or pair.started_at.astimezone(program.tz).date()
-        days = (today - since).days
-        if days > program.pairs.session_expected_every_days:
-            found.append(
-                OverduePair(pair.id, pair.program_id, pair.mentor_id, pair.mentee_id, last.get(pair.id), days)
-            )
-    return sorted(found, key=lambda item: (-item.days_since, item.pair_id))
-
-
-# -- App Home ---------------------------------------------------------------------------------------------
 
 
 def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
@@ -160,7 +105,7 @@ def _overdue_blocks(
 ) -> Blocks:
     every = program.pairs.session_expected_every_days
     lines = []
-    for item in _overdue(session, program=program, pairs=pairs, now=now):
+    for item in overdue_among(session, program=program, pairs=pairs, now=now):
         other = names[item.mentee_id if item.mentor_id == user_id else item.mentor_id]
         since = "since the pairing started" if item.last_session is None else "since the last confirmed one"
         lines.append(

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from bot.ideas.blocks import LINK_BLOCK
+from bot.ideas.links import idea_choices, linked_idea
 from bot.kernel.authz import POLICY, Action, NotAllowed, authorize, require
 from bot.kernel.deps import Deps
 from bot.kernel.people import display_name, valid_timezone
@@ -89,12 +91,30 @@ def modal_spec(
     pair_id: int | None = None,
     session_id: int | None = None,
     fixed: bool = False,
+    topics: tuple[str, ...] = (),
+    about: str = "",
 ) -> ModalSpec | None:
     """What /reflect shows the caller; None when they have no active pair.
 
     `fixed` (from a DM's "Add my reflection") pins the modal to `session_id` and its pair, and
-    raises NotAllowed when that is not an active pair of the caller.
+    raises NotAllowed when that is not an active pair of the caller. `topics` and `about` pre-fill it
+    (a track's "Log a session on this").
     """
+    spec = _modal_spec(session, deps=deps, user_id=user_id, now=now, pair_id=pair_id, session_id=session_id,
+                       fixed=fixed)  # fmt: skip
+    return spec if spec is None or not (topics or about) else replace(spec, topics=topics, about=about)
+
+
+def _modal_spec(
+    session: Session,
+    *,
+    deps: Deps,
+    user_id: str,
+    now: datetime,
+    pair_id: int | None,
+    session_id: int | None,
+    fixed: bool,
+) -> ModalSpec | None:
     if fixed:
         pair_id = _pair_of_session(session, session_id=session_id, user_id=user_id)
     pairs = caller_pairs(session, deps=deps, user_id=user_id)
@@ -149,6 +169,7 @@ def _with_pair(
         session=chosen,
         fixed_session=spec.fixed_session,
         competencies=competencies,
+        ideas=idea_choices(session, pair_id=pair.pair_id),
     )
 
 
@@ -252,7 +273,10 @@ def submit_reflection(
         errors[f"{COMPETENCY_BLOCK}{first}"] = ONLY_MENTOR
     if errors:
         return Submitted(errors=errors)
-    row = existing or _new_session(session, pair=pair, parsed=parsed, user_id=user_id, now=now)
+    idea_id = linked_idea(session, pair_id=pair.id, value=state_values(view).get(LINK_BLOCK))
+    row = existing or _new_session(
+        session, pair=pair, parsed=parsed, user_id=user_id, now=now, idea_id=idea_id
+    )
     _store_reflection(session, row=row, pair=pair, parsed=parsed, user_id=user_id, now=now)
     return Submitted(
         session_id=row.id,
@@ -295,7 +319,7 @@ def _may_record(session: Session, deps: Deps, pair: Pair, user_id: str) -> bool:
 
 
 def _new_session(
-    session: Session, *, pair: Pair, parsed: ParsedForm, user_id: str, now: datetime
+    session: Session, *, pair: Pair, parsed: ParsedForm, user_id: str, now: datetime, idea_id: int | None
 ) -> MentoringSession:
     assert parsed.session is not None
     fields = parsed.session
@@ -307,6 +331,7 @@ def _new_session(
         format=fields.format,
         logged_by=user_id,
         now=now,
+        idea_id=idea_id,
     )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from fractions import Fraction
@@ -18,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from bot.digests.figures import WeeklySeries, weekly_series
 from bot.digests.weeks import WEEK, latest_due_week, monday_of
+from bot.ideas.stats import IdeaFigures, report_ideas
 from bot.kernel.programs import Program
 from bot.reflections.ledger import ledgers_between
 from bot.reports.stats import (
@@ -30,6 +32,7 @@ from bot.reports.stats import (
     enrolment,
     quarters,
 )
+from bot.tracks.readiness import CohortReadiness
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,10 @@ class QuarterRow:
     concerns_by_category: str
     concerns_resolved: int
     median_days_to_resolution: float | None
+    ideas_raised: int
+    ideas_tested: int
+    ideas_adopted: int
+    adopted_changes: tuple[str, ...]  # people's one-line summaries: one cell, "; " between them
 
 
 COLUMNS = list(QuarterRow.__dataclass_fields__)
@@ -93,6 +100,7 @@ class _Activity:
     demonstrated: dict[int, Demonstrations]
     concerns: dict[int, ConcernFigures]
     credits: dict[int, Fraction] | None
+    ideas: list[IdeaFigures]
 
 
 def build_report(
@@ -108,6 +116,9 @@ def build_report(
         demonstrations(session, program_id=program.id, periods=periods),
         concern_figures(session, program_id=program.id, periods=periods),
         _credits(session, program=program, periods=periods),
+        report_ideas(
+            session, program_id=program.id, zone=program.tz, periods=[(q.start, q.end) for q in periods]
+        ),
     )
     return [_row(session, program, index, quarter, series, activity) for index, quarter in enumerate(periods)]
 
@@ -142,6 +153,7 @@ def _row(
     shown = activity.demonstrated.get(index, Demonstrations(0, None))
     concerns = activity.concerns[index]
     credits = None if activity.credits is None else float(activity.credits.get(index, Fraction(0)))
+    ideas = activity.ideas[index]
     return QuarterRow(
         quarter.label, quarter.start, quarter.end,
         people.enrolled, people.at_start, people.retained, _ratio(people.retained, people.at_start),
@@ -152,12 +164,16 @@ def _row(
         shown.count, shown.median_days,
         sum(concerns.by_category.values()), "; ".join(f"{c}={n}" for c, n in concerns.by_category.items()),
         concerns.resolved, concerns.median_days_to_resolution,
+        ideas.raised, ideas.tested, ideas.adopted, ideas.adopted_changes,
     )  # fmt: skip
 
 
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, tuple):
+        # People's words: a leading = + - @ would make a spreadsheet run them as a formula.
+        return "; ".join("'" + text if text.startswith(("=", "+", "-", "@")) else text for text in value)
     if isinstance(value, float):
         return f"{value:.2f}".rstrip("0").rstrip(".") if value != int(value) else str(int(value))
     return str(value)
@@ -180,7 +196,14 @@ def _number(value: float | None, places: int = 1) -> str:
     return "hidden" if value is None else f"{value:.{places}f}"
 
 
-def to_markdown(program: Program, rows: list[QuarterRow], *, start: date, end: date) -> str:
+def to_markdown(
+    program: Program,
+    rows: list[QuarterRow],
+    *,
+    start: date,
+    end: date,
+    readiness: Sequence[CohortReadiness] = (),
+) -> str:
     """A short summary table for people, with the anonymity rule stated under it."""
     lines = [
         f"# Outcome report: {program.name} ({program.id}), {start} to {end}",
@@ -203,5 +226,31 @@ def to_markdown(program: Program, rows: list[QuarterRow], *, start: date, end: d
         "",
         f"Averages use only weeks the weekly digest shows: at least {k} mentees answered and no other figure",
         "shown differs from it by fewer than that many people. Hidden weeks are left out of the quarter.",
+        *_adopted_lines(rows),
+        *_readiness_lines(readiness),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _readiness_lines(cohorts: Sequence[CohortReadiness]) -> list[str]:
+    """Time to readiness per track (bot.tracks.readiness): start to every competency demonstrated and
+    attested at the track's ready level."""
+    if not cohorts:
+        return []
+    title = "## Time to readiness (supervised-practice tracks)"
+    lines = ["", title, "", "| Track | Enrolled | Ready | Median days |", "|---|---:|---:|---:|"]
+    for cohort in cohorts:
+        days = "–" if cohort.median_days is None else f"{cohort.median_days:.0f}"
+        lines.append(f"| {cohort.track_name} | {cohort.enrolled} | {cohort.ready} | {days} |")
+    return lines
+
+
+def _adopted_lines(rows: list[QuarterRow]) -> list[str]:
+    """The report's ideas section: shared ideas raised, tested and adopted, and the adopted changes."""
+    raised, tested = sum(r.ideas_raised for r in rows), sum(r.ideas_tested for r in rows)
+    adopted = [(r.quarter, change) for r in rows for change in r.adopted_changes]
+    if not (raised or tested or adopted):
+        return []
+    lines = ["", "## Ideas and small tests (those their authors shared)", ""]
+    lines.append(f"Raised: {raised} · tested: {tested} · adopted: {len(adopted)}")
+    return lines + [f"- {quarter}: {change}" for quarter, change in adopted]

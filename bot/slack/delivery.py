@@ -1,8 +1,10 @@
-"""Rate-limited, bounded fan-out of Slack sends, and the Slack calls a check-in send needs.
+"""Rate-limited, bounded fan-out of Slack sends, and the Slack calls a claimed send needs.
 
-Claims happen lazily, one chunk at a time, just before the pool is ready for more work, so a claimed
-row waits at most a few seconds before its send starts (which keeps the recovery lease honest).
-Outcomes go to a single recorder thread that writes them in small batches.
+Claims happen lazily, one chunk at a time, just before the pool is ready for more work; a claimed row
+may still wait behind the rate limiter or Slack's Retry-After, so every send proves its claim again
+by compare-and-set just before it goes out (bot.slack.client.send_fenced). Outcomes go to a single
+recorder thread that writes them in small batches. After an ambiguous failure (5xx, dropped
+connection) a sender looks for its message by metadata (`find_posted`) before sending again.
 """
 
 from __future__ import annotations
@@ -17,17 +19,20 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
+from urllib.error import URLError
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.kernel.logging_setup import log_failure
+from bot.slack.token_state import is_dead_token_error
 
 log = logging.getLogger("mentorbot.checkins.sender")
 
 PROMPT_EVENT = "mentorbot_checkin"
+REMINDER_EVENT = "mentorbot_checkin_reminder"
 J = TypeVar("J")
 R = TypeVar("R")
 HISTORY_PAGES = 5
@@ -60,18 +65,20 @@ class TokenBucket:
 
 
 class TickClock:
-    """The tick's `now`, advanced by the real time elapsed since the tick started.
+    """The tick's `now`, advanced by the time `clock` says has elapsed since the tick started.
 
-    Claims record this, so a long fan-out's later claims do not look stale to another process, while
-    tests and `tick --at` still control the instant.
+    Claims and their renewals record this, so a long fan-out's later claims do not look stale to
+    another process, while tests and `tick --at` still control the instant (and a test's simulated
+    clock the elapsed time).
     """
 
-    def __init__(self, now: datetime) -> None:
+    def __init__(self, now: datetime, clock: Callable[[], datetime]) -> None:
         self.start = now
-        self._started = time.monotonic()
+        self._clock = clock
+        self._started = clock()
 
     def __call__(self) -> datetime:
-        return self.start + timedelta(seconds=time.monotonic() - self._started)
+        return self.start + (self._clock() - self._started)
 
 
 @dataclass
@@ -144,11 +151,30 @@ class FanOut(Generic[J, R]):
 def slack_error(exc: Exception) -> str:
     """A short, text-free description of why a Slack call failed."""
     if isinstance(exc, SlackApiError):
+        if exc.response.status_code >= 500:
+            return f"http_{exc.response.status_code}"
         return str(exc.response.get("error") or f"http_{exc.response.status_code}")
     return type(exc).__name__
 
 
-RETRYABLE_ERRORS = (SlackApiError, OSError, TimeoutError)
+RETRYABLE_ERRORS = (SlackApiError, SlackRequestError, OSError, TimeoutError)
+
+
+def is_ambiguous(exc: Exception) -> bool:
+    """Whether a failed call may still have taken effect: a 5xx, or a connection lost mid-request.
+
+    Slack's refusals (HTTP 200 with ok false), 429s and connections never made changed nothing.
+    """
+    if isinstance(exc, SlackApiError):
+        return int(exc.response.status_code) >= 500
+    if isinstance(exc, URLError) and isinstance(exc.reason, ConnectionRefusedError | socket.gaierror):
+        return False
+    return isinstance(exc, OSError | TimeoutError)
+
+
+def is_dead_token(exc: Exception) -> bool:
+    """Whether the call failed because Slack refuses the bot token (see bot.slack.token_state)."""
+    return isinstance(exc, SlackApiError) and is_dead_token_error(exc.response.get("error"))
 
 
 def dnd_until(client: WebClient, *, user_id: str, now: datetime) -> datetime | None:
@@ -157,7 +183,8 @@ def dnd_until(client: WebClient, *, user_id: str, now: datetime) -> datetime | N
         info = client.dnd_info(user=user_id)
     except RETRYABLE_ERRORS as exc:
         # Not knowing is no reason to hold a prompt back: Slack itself silences it during DND.
-        log.warning("dnd.info failed (%s); sending without the DND check", slack_error(exc))
+        if not is_dead_token(exc):  # a refused token is logged once, by bot.slack.token_state
+            log.warning("dnd.info failed (%s); sending without the DND check", slack_error(exc))
         return None
     ends: list[float] = []
     if info.get("snooze_enabled") and info.get("snooze_endtime"):
@@ -176,26 +203,47 @@ def find_prompt(client: WebClient, *, user_id: str, checkin_id: int) -> tuple[st
     must not send again.
     """
     channel = client.conversations_open(users=user_id)["channel"]["id"]
+    ts = find_posted(client, channel=channel, metadata=prompt_metadata(checkin_id))
+    return None if ts is None else (channel, ts)
+
+
+def find_posted(
+    client: WebClient, *, channel: str, metadata: dict[str, Any], oldest: datetime | None = None
+) -> str | None:
+    """The ts of the message in `channel` carrying exactly `metadata`, looking back HISTORY_PAGES pages.
+
+    Raises SlackApiError/OSError when the history cannot be read: then nobody knows whether the
+    message is there, and the caller must not send it again.
+    """
     cursor: str | None = None
+    since = f"{oldest.timestamp():.6f}" if oldest is not None else None
     for _ in range(HISTORY_PAGES):
         page = client.conversations_history(
-            channel=channel, limit=200, include_all_metadata=True, cursor=cursor
+            channel=channel, limit=200, include_all_metadata=True, cursor=cursor, oldest=since
         )
         messages: list[dict[str, Any]] = page.get("messages", [])
         for message in messages:
-            if _is_prompt_for(message, checkin_id):
-                return channel, str(message["ts"])
+            if _carries(message, metadata):
+                return str(message["ts"])
         cursor = (page.get("response_metadata") or {}).get("next_cursor")
         if not page.get("has_more") or not cursor:
             break
     return None
 
 
-def _is_prompt_for(message: dict[str, Any], checkin_id: int) -> bool:
-    metadata = message.get("metadata") or {}
-    payload = metadata.get("event_payload") or {}
-    return metadata.get("event_type") == PROMPT_EVENT and payload.get("checkin_id") == checkin_id
+def _carries(message: dict[str, Any], metadata: dict[str, Any]) -> bool:
+    found = message.get("metadata") or {}
+    return bool(
+        found.get("event_type") == metadata["event_type"]
+        and found.get("event_payload") == metadata["event_payload"]
+    )
 
 
 def prompt_metadata(checkin_id: int) -> dict[str, Any]:
+    """The metadata a check-in prompt carries, by which a later tick finds it in the DM."""
     return {"event_type": PROMPT_EVENT, "event_payload": {"checkin_id": checkin_id}}
+
+
+def reminder_metadata(checkin_id: int) -> dict[str, Any]:
+    """The metadata a check-in reminder carries (its own event type: it is not a prompt)."""
+    return {"event_type": REMINDER_EVENT, "event_payload": {"checkin_id": checkin_id}}

@@ -17,8 +17,9 @@ class Checkin(Base):
     status: claimed -> sent -> answered | expired; claimed -> failed | deferred -> claimed again
     (failed: Slack refused after retries, retried until expiry; deferred: the mentee was in Do Not
     Disturb); missed: never delivered before expiry (the bot was down, or every retry failed);
-    paused: the mentee had paused check-ins when it fell due. `claimed_by` names the process that
-    holds a claim; a claim older than the lease is recovered by the next tick.
+    paused: the mentee had paused check-ins when it fell due. `claimed_by` is the claim's fencing
+    token (one per tick); the holder renews `claimed_at` by compare-and-set just before each attempt
+    to send, and a claim older than the lease is recovered by the next tick (DM history first).
     """
 
     __tablename__ = "checkins"
@@ -44,9 +45,13 @@ class Checkin(Base):
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     not_before: Mapped[datetime | None]  # failed: retry backoff; deferred: end of the mentee's snooze
-    reminded_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the reminder's claim (renewed before each attempt), then its send
+    reminder_claimed_by: Mapped[str | None] = mapped_column(String(64))  # fencing token of that claim
     reminder_ts: Mapped[str | None] = mapped_column(String(32))
     nudged_at: Mapped[datetime | None]  # mentor nudged after a second low wellbeing in a row
+    # Closing the expired DM is claimed so processes do not repeat it; chat.update is idempotent, so a
+    # claim left by a crash is simply taken again after the lease.
+    close_claimed_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]  # the DM was updated to show the check-in closed
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.models.base import Base
@@ -13,7 +13,9 @@ from storage.models.base import Base
 class DigestPost(Base):
     """The claim on one program's digest for one week; the unique key makes the post happen once.
 
-    status: claimed -> posted, or failed (Slack refused; retried by a later tick up to a limit).
+    status: claimed -> posted, or failed (retried with backoff from `next_attempt_at` until the next
+    week's digest is due, then abandoned with a log line). `claimed_by` is the claim's fencing token:
+    the holder renews `claimed_at` by compare-and-set just before each attempt to post.
     """
 
     __tablename__ = "digest_posts"
@@ -23,7 +25,7 @@ class DigestPost(Base):
     program_id: Mapped[str] = mapped_column(ForeignKey("programs.id"))
     week: Mapped[date]  # Monday of the week the digest covers
     due_at: Mapped[datetime]
-    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed
+    status: Mapped[str] = mapped_column(String(16))  # claimed | posted | failed | abandoned
     claimed_at: Mapped[datetime]
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     attempts: Mapped[int] = mapped_column(default=1)
@@ -33,6 +35,12 @@ class DigestPost(Base):
     late: Mapped[bool] = mapped_column(default=False)
     chart_uploaded: Mapped[bool] = mapped_column(default=False)
     last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[datetime | None]  # a failed post's backoff
+    failing_since: Mapped[datetime | None]  # first failure of the current run of failures
+    # The last attempt may have reached Slack (5xx, dropped connection) and the channel could not be
+    # read to tell: its history is checked before posting again.
+    maybe_posted: Mapped[bool] = mapped_column(default=False, server_default=false())
+    late_notice_at: Mapped[datetime | None]  # the coordinators were told the digest is late
 
 
 class DigestFigure(Base):

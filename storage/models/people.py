@@ -37,10 +37,8 @@ class Person(Base):
     active: Mapped[bool] = mapped_column(default=True)
     first_seen_at: Mapped[datetime]
     refreshed_at: Mapped[datetime | None]
-
-    @property
-    def name(self) -> str:
-        return self.display_name or self.real_name or self.id
+    # Slack's `updated` stamp of the stored profile: a late, older user_change must not overwrite a newer one.
+    profile_updated_at: Mapped[datetime | None]
 
 
 class Pair(Base):

@@ -36,10 +36,15 @@ class MentoringSession(Base):
     confirmed_by: Mapped[str | None] = mapped_column(String(32))
     confirmed_at: Mapped[datetime | None]
     disputed_at: Mapped[datetime | None]
-    # The confirmation DM to the other side: claimed before sending so it goes out once.
+    # The confirmation DM to the other side: claimed before sending so it goes out once. The claim's
+    # fencing token is renewed by compare-and-set just before each attempt to send.
     notice_claimed_at: Mapped[datetime | None]
+    notice_claimed_by: Mapped[str | None] = mapped_column(String(64))
     notice_channel: Mapped[str | None] = mapped_column(String(32))
     notice_ts: Mapped[str | None] = mapped_column(String(32))
+    # The idea (bot.ideas) the session worked on, when one was chosen in /reflect. No ON DELETE rule: SQLite
+    # keeps none for a column added in place (see migration 0014); ideas are never deleted.
+    idea_id: Mapped[int | None] = mapped_column(ForeignKey("ideas.id"))
 
 
 class Reflection(Base):

@@ -137,6 +137,19 @@ def reclaim(
     return [claimed_from(row) for row in session.execute(statement)]
 
 
+def renew_claim(session: Session, *, checkin_id: int, token: str, now: datetime) -> bool:
+    """Compare-and-set before a send: true while `token` still holds the claim (its lease restarts at `now`).
+
+    False once another process took the claim over (after its lease ran out): the caller must not send.
+    """
+    statement = (
+        update(CHECKINS)
+        .where(Checkin.id == checkin_id, Checkin.claimed_by == token, Checkin.status == "claimed")
+        .values(claimed_at=now)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
 _OUTCOME_COLUMNS = ("status", "channel", "ts", "sent_at", "attempts", "last_error", "not_before")
 
 
@@ -186,15 +199,41 @@ def expire_sent(session: Session, *, now: datetime) -> int:
     return session.execute(statement).rowcount  # type: ignore[attr-defined, no-any-return]
 
 
-def unclosed(session: Session, *, limit: int = 1000) -> list[Checkin]:
-    """Expired prompts whose DM still shows the buttons."""
-    query = (
-        select(Checkin)
-        .where(Checkin.status == "expired", Checkin.closed_at.is_(None), Checkin.ts.is_not(None))
-        .order_by(Checkin.expires_at)
-        .limit(limit)
-    )
+def unclosed(session: Session, *, stale_before: datetime, limit: int = 1000) -> list[int]:
+    """Expired prompts whose DM still shows the buttons and nobody is closing (or whose closer died)."""
+    query = select(Checkin.id).where(_closable(stale_before)).order_by(Checkin.expires_at).limit(limit)
     return list(session.scalars(query))
+
+
+def _closable(stale_before: datetime) -> Any:
+    return and_(
+        Checkin.status == "expired",
+        Checkin.closed_at.is_(None),
+        Checkin.ts.is_not(None),
+        or_(Checkin.close_claimed_at.is_(None), Checkin.close_claimed_at < stale_before),
+    )
+
+
+def claim_closes(
+    session: Session, *, ids: Sequence[int], now: datetime, stale_before: datetime
+) -> list[Checkin]:
+    """Claim closing these expired DMs; returns the rows this call won (others are being closed)."""
+    if not ids:
+        return []
+    statement = (
+        update(CHECKINS)
+        .where(Checkin.id.in_(list(ids)), _closable(stale_before))
+        .values(close_claimed_at=now)
+        .returning(Checkin.id)
+    )
+    won = [row[0] for row in session.execute(statement)]
+    return _rows(session, won)
+
+
+def release_closes(session: Session, *, ids: Sequence[int]) -> None:
+    """Slack could not be reached: leave these DMs for the next tick to close."""
+    if ids:
+        session.execute(update(CHECKINS).where(Checkin.id.in_(list(ids))).values(close_claimed_at=None))
 
 
 def mark_closed(session: Session, *, ids: Sequence[int], now: datetime) -> None:
@@ -202,41 +241,96 @@ def mark_closed(session: Session, *, ids: Sequence[int], now: datetime) -> None:
         session.execute(update(CHECKINS).where(Checkin.id.in_(list(ids))).values(closed_at=now))
 
 
-def claim_reminders(
-    session: Session, *, program_id: str, sent_before: datetime, now: datetime, limit: int
-) -> list[Checkin]:
-    """Claim up to `limit` unanswered prompts sent before `sent_before` that have had no reminder yet.
+def _rows(session: Session, ids: Sequence[int]) -> list[Checkin]:
+    if not ids:
+        return []
+    return list(session.scalars(select(Checkin).where(Checkin.id.in_(list(ids))).order_by(Checkin.id)))
 
-    Counting from the send, not the due time, keeps a prompt caught up after down time from getting
-    its reminder in the same minute.
 
-    Setting reminded_at is the claim, so a reminder goes out at most once. The conditions are repeated
-    outside the subquery because PostgreSQL re-checks only the outer WHERE on a concurrently updated row.
-    """
-    conditions = (
-        Checkin.program_id == program_id,
+def _remindable(sent_before: datetime, now: datetime) -> tuple[Any, ...]:
+    # Counting from the send, not the due time, keeps a prompt caught up after down time from getting
+    # its reminder in the same minute.
+    return (
         Checkin.status == "sent",
-        Checkin.reminded_at.is_(None),
+        Checkin.reminder_ts.is_(None),
         Checkin.sent_at <= sent_before,
         Checkin.expires_at > now,
     )
-    candidates = select(Checkin.id).where(*conditions).order_by(Checkin.due_at).limit(limit)
-    statement = (
-        update(CHECKINS)
-        .where(Checkin.id.in_(candidates.scalar_subquery()), *conditions)
-        .values(reminded_at=now)
-        .returning(Checkin.id)
+
+
+def reminder_candidates(
+    session: Session, *, program_id: str, sent_before: datetime, now: datetime
+) -> list[int]:
+    """Unanswered prompts sent before `sent_before` whose reminder is not sent (nor surely in flight).
+
+    Rows claimed by another tick are included; claim_reminders takes only those free or stale.
+    """
+    query = (
+        select(Checkin.id)
+        .where(Checkin.program_id == program_id, *_remindable(sent_before, now))
+        .where(or_(Checkin.reminded_at.is_(None), Checkin.reminder_claimed_by.is_not(None)))
+        .order_by(Checkin.due_at)
     )
-    ids = [row[0] for row in session.execute(statement)]
+    return list(session.scalars(query))
+
+
+def claim_reminders(
+    session: Session,
+    *,
+    ids: Sequence[int],
+    token: str,
+    now: datetime,
+    sent_before: datetime,
+    stale_before: datetime,
+) -> list[tuple[Checkin, bool]]:
+    """Claim these reminders for `token`; returns the rows won, each with whether it is a recovery.
+
+    A reminder is free while reminded_at is NULL; a claim older than `stale_before` whose reminder
+    has no ts is recovered (the caller looks in the DM first: its process may have sent it). The
+    conditions are in the UPDATE itself, which PostgreSQL re-checks on a concurrently updated row.
+    """
     if not ids:
         return []
-    return list(session.scalars(select(Checkin).where(Checkin.id.in_(ids)).order_by(Checkin.id)))
+    free = Checkin.reminded_at.is_(None)
+    stale = and_(Checkin.reminded_at < stale_before, Checkin.reminder_claimed_by.is_not(None))
+    won: dict[int, bool] = {}
+    for condition, recover in ((free, False), (stale, True)):
+        statement = (
+            update(CHECKINS)
+            .where(Checkin.id.in_(list(ids)), *_remindable(sent_before, now), condition)
+            .values(reminded_at=now, reminder_claimed_by=token)
+            .returning(Checkin.id)
+        )
+        won.update({row[0]: recover for row in session.execute(statement)})
+    return [(row, won[row.id]) for row in _rows(session, list(won))]
 
 
-def record_reminder(session: Session, *, checkin_id: int, ts: str | None) -> None:
-    """Store the reminder's ts, or (ts None: Slack refused) release the claim so a later tick retries."""
-    values: dict[str, Any] = {"reminder_ts": ts} if ts else {"reminded_at": None}
-    session.execute(update(CHECKINS).where(Checkin.id == checkin_id).values(**values))
+def renew_reminder_claim(session: Session, *, checkin_id: int, token: str, now: datetime) -> bool:
+    """Compare-and-set before sending a reminder: true while `token` still holds it (its lease restarts)."""
+    statement = (
+        update(CHECKINS)
+        .where(
+            Checkin.id == checkin_id,
+            Checkin.reminder_claimed_by == token,
+            Checkin.reminder_ts.is_(None),
+            Checkin.status == "sent",  # an answer meanwhile makes the reminder pointless
+        )
+        .values(reminded_at=now)
+    )
+    return bool(session.execute(statement).rowcount)  # type: ignore[attr-defined]
+
+
+def record_reminder(session: Session, *, checkin_id: int, token: str, ts: str | None) -> None:
+    """Store the reminder's ts, or (ts None: Slack refused) release the claim so a later tick retries.
+
+    Only while `token` holds the claim: a claim taken over belongs to its new holder.
+    """
+    values: dict[str, Any] = {"reminder_ts": ts} if ts else {"reminded_at": None, "reminder_claimed_by": None}
+    session.execute(
+        update(CHECKINS)
+        .where(Checkin.id == checkin_id, Checkin.reminder_claimed_by == token, Checkin.reminder_ts.is_(None))
+        .values(**values)
+    )
 
 
 # -- answers -------------------------------------------------------------------------------------

@@ -53,6 +53,16 @@ def reclaim_digest(
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def renew_digest_claim(session: Session, *, post_id: int, worker: str, now: datetime) -> bool:
+    """Compare-and-set before posting: true while `worker` still holds the claim (its lease restarts)."""
+    result = session.execute(
+        update(DigestPost)
+        .where(DigestPost.id == post_id, DigestPost.claimed_by == worker, DigestPost.status == "claimed")
+        .values(claimed_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
 def mark_posted(
     session: Session, *, post_id: int, channel: str, ts: str, now: datetime, late: bool, chart_uploaded: bool
 ) -> None:
@@ -60,7 +70,14 @@ def mark_posted(
         update(DigestPost)
         .where(DigestPost.id == post_id)
         .values(
-            status="posted", channel=channel, ts=ts, posted_at=now, late=late, chart_uploaded=chart_uploaded
+            status="posted",
+            channel=channel,
+            ts=ts,
+            posted_at=now,
+            late=late,
+            chart_uploaded=chart_uploaded,
+            next_attempt_at=None,
+            maybe_posted=False,
         )
     )
 
@@ -71,10 +88,49 @@ def record_chart(session: Session, *, post_id: int, uploaded: bool, error: str |
     )
 
 
-def mark_failed(session: Session, *, post_id: int, error: str) -> None:
-    session.execute(
-        update(DigestPost).where(DigestPost.id == post_id).values(status="failed", last_error=error[:500])
+def mark_failed(
+    session: Session,
+    *,
+    post_id: int,
+    worker: str,
+    error: str,
+    next_attempt_at: datetime,
+    failing_since: datetime,
+    maybe_posted: bool,
+) -> bool:
+    """Record a failed attempt and when to try again; false when `worker` no longer holds the claim."""
+    result = session.execute(
+        update(DigestPost)
+        .where(DigestPost.id == post_id, DigestPost.claimed_by == worker, DigestPost.status == "claimed")
+        .values(
+            status="failed",
+            last_error=error[:500],
+            next_attempt_at=next_attempt_at,
+            failing_since=failing_since,
+            maybe_posted=maybe_posted,
+        )
     )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def claim_late_notice(session: Session, *, post_id: int, now: datetime) -> bool:
+    """Claim telling the coordinators that this digest is late; true for exactly one caller, once."""
+    result = session.execute(
+        update(DigestPost)
+        .where(DigestPost.id == post_id, DigestPost.late_notice_at.is_(None))
+        .values(late_notice_at=now)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def abandon_digest(session: Session, *, post_id: int, status: str, claimed_at: datetime) -> bool:
+    """Stop retrying a week whose next digest is due; true for the one caller that did it."""
+    result = session.execute(
+        update(DigestPost)
+        .where(DigestPost.id == post_id, DigestPost.status == status, DigestPost.claimed_at == claimed_at)
+        .values(status="abandoned", next_attempt_at=None)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def digest_posts(session: Session, *, program_id: str, since: date) -> list[DigestPost]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session
@@ -34,8 +35,9 @@ def create_session(
     format: str,
     logged_by: str,
     now: datetime,
+    idea_id: int | None = None,
 ) -> MentoringSession:
-    """Insert a pending session of `pair` logged by one of its members."""
+    """Insert a pending session of `pair` logged by one of its members (about an idea, when given)."""
     row = MentoringSession(
         pair_id=pair.id,
         program_id=pair.program_id,
@@ -45,6 +47,7 @@ def create_session(
         logged_by=logged_by,
         logged_at=now,
         status=PENDING,
+        idea_id=idea_id,
     )
     session.add(row)
     session.flush()
@@ -133,35 +136,82 @@ def answer_session(session: Session, *, session_id: int, status: str, user_id: s
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def unsent_notices(session: Session, *, logged_by: str | None = None, limit: int = 200) -> list[int]:
-    """Ids of pending sessions (of one logger, or all) whose confirmation DM was never claimed."""
+def unsent_notices(
+    session: Session, *, logged_by: str | None = None, stale_before: datetime | None = None, limit: int = 200
+) -> list[int]:
+    """Ids of pending sessions (of one logger, or all) whose confirmation DM was never claimed.
+
+    With `stale_before`, also those whose claim is older and recorded no DM: its sender died.
+    """
+    free = MentoringSession.notice_claimed_at.is_(None)
     query = select(MentoringSession.id).where(
-        MentoringSession.status == PENDING, MentoringSession.notice_claimed_at.is_(None)
+        MentoringSession.status == PENDING, free if stale_before is None else or_(free, _stale(stale_before))
     )
     if logged_by is not None:
         query = query.where(MentoringSession.logged_by == logged_by)
     return list(session.scalars(query.order_by(MentoringSession.id).limit(limit)))
 
 
-def claim_notice(session: Session, *, session_id: int, now: datetime) -> bool:
+def _stale(stale_before: datetime) -> Any:
+    # Claims without a token come from before fencing: their sender may still be running, so they stay.
+    return and_(
+        MentoringSession.notice_ts.is_(None),
+        MentoringSession.notice_claimed_by.is_not(None),
+        MentoringSession.notice_claimed_at < stale_before,
+    )
+
+
+def claim_notice(session: Session, *, session_id: int, now: datetime, token: str) -> bool:
     """Claim the right to send a session's confirmation DM; only one caller ever wins."""
+    return _claim_notice(session, session_id, now, token, MentoringSession.notice_claimed_at.is_(None))
+
+
+def reclaim_stale_notice(
+    session: Session, *, session_id: int, now: datetime, token: str, stale_before: datetime
+) -> bool:
+    """Take over a claim older than `stale_before` that recorded no DM; the caller looks in the DM first."""
+    return _claim_notice(session, session_id, now, token, _stale(stale_before))
+
+
+def _claim_notice(session: Session, session_id: int, now: datetime, token: str, condition: Any) -> bool:
     result = session.execute(
         update(MentoringSession)
-        .where(MentoringSession.id == session_id, MentoringSession.notice_claimed_at.is_(None))
+        .where(MentoringSession.id == session_id, condition)
+        .values(notice_claimed_at=now, notice_claimed_by=token)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def renew_notice_claim(session: Session, *, session_id: int, token: str, now: datetime) -> bool:
+    """Compare-and-set before sending the DM: true while `token` still holds the claim (renewed to `now`)."""
+    result = session.execute(
+        update(MentoringSession)
+        .where(
+            MentoringSession.id == session_id,
+            MentoringSession.notice_claimed_by == token,
+            MentoringSession.notice_ts.is_(None),
+        )
         .values(notice_claimed_at=now)
         .execution_options(synchronize_session=False)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def record_notice(session: Session, *, session_id: int, channel: str | None, ts: str | None) -> None:
-    """Remember where the DM went (so it can be updated), or release the claim when it failed."""
+def record_notice(
+    session: Session, *, session_id: int, token: str, channel: str | None, ts: str | None
+) -> None:
+    """Remember where the DM went (so it can be updated), or release the claim when it failed.
+
+    Only while `token` holds the claim: one taken over belongs to its new holder.
+    """
     values: dict[str, object] = {"notice_channel": channel, "notice_ts": ts}
     if ts is None:
         values["notice_claimed_at"] = None
+        values["notice_claimed_by"] = None
     session.execute(
         update(MentoringSession)
-        .where(MentoringSession.id == session_id)
+        .where(MentoringSession.id == session_id, MentoringSession.notice_claimed_by == token)
         .values(**values)
         .execution_options(synchronize_session=False)
     )

@@ -20,10 +20,12 @@ def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> Non
         "/concern: a mentee raises a concern anonymously",
         "Session reflections",
         "A digest in the coordinators' channel",
+        "Supervised practice: an IMG on the Tennessee pathway",
     ):
         assert heading in transcript
     assert "Prompts sent: 6" in transcript
     assert (out / "digest-trend.png").read_bytes().startswith(b"\x89PNG")
+    assert (out / "evidence-UDEMOME2-tn-supervised-practice.pdf").read_bytes().startswith(b"%PDF")
     assert "Traceback" not in result.output
 
 

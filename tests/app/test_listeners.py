@@ -20,11 +20,15 @@ from bot.checkins import blocks as checkins
 from bot.concerns import blocks as concerns
 from bot.concerns.terms import Route
 from bot.digests import blocks as digests
+from bot.ideas import blocks as ideas
+from bot.ideas.terms import DO, PLAN
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.reflections import blocks as reflections
 from handlers.errors import error_view
 from storage.models import Concern
+from tests.support.matching import matching_surfaces
+from tests.support.tracks import track_surfaces
 
 ROOT = Path(__file__).resolve().parents[2]
 Surface = Callable[[list[Program]], Any]
@@ -45,6 +49,20 @@ NOTICE = reflections.Notice(
     levels=(),
     recipient_reflected=False,
     today=TODAY,
+)
+
+
+IDEA = ideas.IdeaView(
+    idea_id=5,
+    summary="Huddle at 7:15",
+    observation="Handover starts late.",
+    change="A five-minute huddle.",
+    affects=("workflow",),
+    author_id="U0MENTEE1",
+    author="Amara",
+    stage="planned",
+    shared=False,
+    cycles=(ideas.CycleView(1, "Fewer late starts", "Start times", "Night shift", TODAY),),
 )
 
 
@@ -102,6 +120,25 @@ SURFACES: dict[str, Surface] = {
     "digest preview": lambda _: digests.preview_modal([]),
     "digest preview notice": lambda _: digests.preview_message_modal("Building…"),
     "error": lambda _: error_view("Sorry."),
+    "matching profile, App Home and proposal": lambda programs: matching_surfaces(programs[0]),
+    "tracks: journey prompt, attestation request and forms, App Home": lambda _: track_surfaces(),
+    "new idea": lambda _: ideas.new_idea_modal(ideas.NewIdeaSpec(pairs=((1, "Ana"), (2, "Wei")))),
+    "idea step": lambda _: ideas.step_modal(ideas.StepSpec(IDEA, PLAN, 1, TODAY)),
+    "idea comment": lambda _: ideas.comment_modal(ideas.CommentSpec(IDEA, 1, PLAN)),
+    "idea evidence": lambda programs: ideas.evidence_modal(
+        ideas.EvidenceSpec(IDEA, ((3, "Mon 16 Nov"),), programs[0].competencies), {}
+    ),
+    "idea on App Home (author)": lambda _: ideas.home_idea_blocks(
+        ideas.HomeIdea(IDEA, ideas.Viewer(is_author=True, next_step=DO), "with Ana")
+    ),
+    "idea on App Home (mentor)": lambda _: ideas.home_idea_blocks(
+        ideas.HomeIdea(
+            IDEA, ideas.Viewer(is_author=False, next_step=None, may_mark_evidence=True), "with Amara"
+        )
+    ),
+    "idea DM (mentor)": lambda _: ideas.notice_blocks(
+        ideas.NoticeView("step", IDEA, ideas.Viewer(False, None), "Amara", PLAN, 1)
+    ),
 }
 
 

@@ -1,16 +1,25 @@
 """The manifest, the listeners and the scopes agree with each other."""
 
 import ast
+import json
 import re
 from pathlib import Path
+from typing import Any
 
 import yaml
+from jsonschema import Draft7Validator, FormatChecker
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
 from slack_bolt import App
 
 from bot.kernel.deps import Deps
 
 ROOT = Path(__file__).resolve().parents[2]
 MANIFEST = yaml.safe_load((ROOT / "manifest.yml").read_text())
+# Slack's published schema (source and version in data/slack-manifest-schema/README.md).
+SCHEMA_DIR = Path(__file__).parent / "data" / "slack-manifest-schema"
+RELEASE = "v0.5.0"
 
 # Slack's documented scopes for each Web API method the bot calls (a tuple: one per conversation kind read).
 METHOD_SCOPES: dict[str, str | tuple[str, ...] | None] = {
@@ -70,7 +79,7 @@ def test_every_manifest_command_has_a_listener_and_vice_versa(deps: Deps) -> Non
     from bot.app.bolt_app import build_app
 
     declared = {c["command"] for c in MANIFEST["features"]["slash_commands"]}
-    assert declared == {"/checkin", "/concern", "/reflect", "/mentorship"}
+    assert declared == {"/checkin", "/concern", "/reflect", "/idea", "/mentorship"}
     assert _listened_commands(build_app(deps)) == declared
     assert all(c["should_escape"] is True for c in MANIFEST["features"]["slash_commands"])
 
@@ -93,3 +102,44 @@ def test_manifest_switches_on_what_the_bot_uses() -> None:
     assert features["app_home"]["home_tab_enabled"] and features["app_home"]["messages_tab_enabled"]
     assert settings["interactivity"]["is_enabled"] and settings["socket_mode_enabled"]
     assert "app_home_opened" in settings["event_subscriptions"]["bot_events"]
+
+
+def _slack_schema() -> Draft7Validator:
+    """Slack's top-level schema; its $refs name the versioned schemas by URL: served from the copies."""
+
+    def load(name: str) -> Any:
+        return json.loads((SCHEMA_DIR / name).read_text())
+
+    base = f"https://raw.githubusercontent.com/slackapi/manifest-schema/{RELEASE}/schemas"
+    registry: Registry[Any] = Registry().with_resources(
+        (f"{base}/manifest.schema.{version}.json", Resource(load(f"manifest.schema.{version}.json"), DRAFT7))
+        for version in ("1.0.0", "2.0.0")
+    )
+    return Draft7Validator(load("manifest.schema.json"), registry=registry, format_checker=FormatChecker())
+
+
+def test_the_manifest_passes_slacks_published_app_manifest_schema() -> None:
+    error = best_match(_slack_schema().iter_errors(MANIFEST))
+    where = "/".join(str(part) for part in error.absolute_path) if error else ""
+    assert error is None, f"manifest.yml: {where}: {error.message if error else ''}"
+
+
+def test_the_schema_check_would_catch_an_empty_usage_hint() -> None:
+    broken = json.loads(json.dumps(MANIFEST))
+    broken["features"]["slash_commands"][2]["usage_hint"] = ""
+    assert not _slack_schema().is_valid(broken)
+
+
+def test_the_messages_tab_is_read_only_since_nothing_answers_typed_messages() -> None:
+    app_home, events = MANIFEST["features"]["app_home"], MANIFEST["settings"]["event_subscriptions"]
+    assert app_home["messages_tab_enabled"] and app_home["messages_tab_read_only_enabled"] is True
+    assert not [event for event in events["bot_events"] if event.startswith("message")]
+
+
+def test_http_mode_has_seven_request_urls_and_the_readme_says_seven() -> None:
+    urls = [c["url"] for c in MANIFEST["features"]["slash_commands"]]
+    urls += [MANIFEST["settings"]["event_subscriptions"]["request_url"]]
+    urls += [MANIFEST["settings"]["interactivity"]["request_url"]]
+    assert len(urls) == 7 and {url.rsplit("/", 2)[-2:] == ["slack", "events"] for url in urls} == {True}
+    readme = (ROOT / "README.md").read_text()
+    assert "all seven" in readme and "three request URLs" not in readme

@@ -179,24 +179,24 @@ def test_a_slack_refusal_is_recorded_and_retried_later_until_expiry(
     deps: Deps, fake_slack: FakeSlack
 ) -> None:
     make_pair(deps, "U0MENTOR1", "U0MENTEE1", started_at=START)
-    fake_slack.inject("chat.postMessage", error="account_inactive")
+    fake_slack.inject("chat.postMessage", error="channel_not_found")
     assert run_due(deps, KOLKATA_DUE) == ["checkins img-2026: 1 failed (will retry)"]
     (row,) = checkins(deps)
-    assert (row.status, row.last_error, row.attempts) == ("failed", "account_inactive", 1)
+    assert (row.status, row.last_error, row.attempts) == ("failed", "channel_not_found", 1)
     assert row.not_before == KOLKATA_DUE + timedelta(minutes=2)
     assert run_due(deps, KOLKATA_DUE + timedelta(minutes=1)) == []  # backing off
     assert run_due(deps, KOLKATA_DUE + timedelta(minutes=2)) == ["checkins img-2026: 1 sent"]
     assert fake_slack.calls_to("conversations.history")  # looked before sending again
     assert len(prompt_posts(fake_slack)) == 1
 
-    fake_slack.inject("chat.postMessage", error="account_inactive", times=100)
+    fake_slack.inject("chat.postMessage", error="channel_not_found", times=100)
     next_due = KOLKATA_DUE + timedelta(days=7)
     instant = next_due
     while instant < next_due + timedelta(hours=97):
         run_due(deps, instant)
         instant += timedelta(hours=8)
     latest = checkins(deps)[-1]
-    assert (latest.status, latest.last_error) == ("missed", "account_inactive")
+    assert (latest.status, latest.last_error) == ("missed", "channel_not_found")
     assert latest.attempts >= 3
 
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
-from bot.concerns import service as concerns
+from bot.concerns import figures as concern_figures
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
 from bot.fake_slack.validation import validate_view
@@ -190,9 +190,9 @@ def test_response_times_count_from_the_arrival_monday(
     with deps.sessions.begin() as session:
         concern = session.scalars(select(Concern)).one()
         assert concern.week == date(2026, 11, 23) and concern.first_reply_on == date(2026, 11, 30)
-        assert concerns.days_to_first_reply(concern) == 7
-        assert concerns.days_to_resolution(concern) is None
-    assert concerns.median_days([7, None, 3, 10]) == 7
+        assert concern_figures.days_to_first_reply(concern) == 7
+        assert concern_figures.days_to_resolution(concern) is None
+    assert concern_figures.median_days([7, None, 3, 10]) == 7
 
 
 def test_concern_tables_carry_no_arrival_order(deps: Deps) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from bot.concerns import service as concerns
+from bot.concerns import posting, raising, responders
 from bot.concerns.terms import Route
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
@@ -74,7 +74,7 @@ def test_urgent_concern_is_posted_to_the_coordinator_channel_at_once(
 def test_routine_concern_is_not_posted(deps: Deps, slack: SlackRequestSender, fake_slack: FakeSlack) -> None:
     enrol(deps)
     submit_concern(slack, fake_slack, text="Too many night shifts in a row.", category="workload")
-    assert concerns.deliver_pending(deps, now=deps.clock()) == []
+    assert posting.deliver_pending(deps, now=deps.clock()) == []
     assert fake_slack.calls_to("chat.postMessage") == []
     assert "Too many night shifts" in view_text(list_concerns(slack))
 
@@ -154,7 +154,7 @@ def test_without_an_escalation_contact_it_is_held_back_and_delivered_once_one_is
         slack, fake_slack, "U0MENTEE2", text="My mentor takes credit for my work.", involves=True
     )
     assert "*not* shown to the coordinators" in view_text(reply["view"])
-    assert concerns.deliver_pending(deps, now=deps.clock()) == []
+    assert posting.deliver_pending(deps, now=deps.clock()) == []
     assert fake_slack.calls_to("chat.postMessage") == []
     assert "No open concerns" in view_text(list_concerns(slack, "U0COORD2"))
 
@@ -163,9 +163,9 @@ def test_without_an_escalation_contact_it_is_held_back_and_delivered_once_one_is
         for p in deps.programs.programs
     ]
     later = dataclasses.replace(deps, programs=deps.programs.model_copy(update={"programs": named}))
-    assert concerns.run_due(later, deps.clock()) == ["concerns: posted an escalated concern for nursing-2026"]
+    assert posting.run_due(later, deps.clock()) == ["concerns: posted an escalated concern for nursing-2026"]
     assert "takes credit for my work" in view_text(_posts(fake_slack, DIO)[0])
-    assert concerns.run_due(later, deps.clock()) == []  # claimed once, never sent twice
+    assert posting.run_due(later, deps.clock()) == []  # claimed once, never sent twice
 
 
 def test_a_failed_post_is_retried_by_the_next_tick(
@@ -178,7 +178,7 @@ def test_a_failed_post_is_retried_by_the_next_tick(
     )
     wait_until(lambda: fake_slack.calls_to("chat.postMessage"), what="the failed post")
     wait_until(lambda: _pending(deps), what="the post put back")
-    assert concerns.run_due(deps, deps.clock()) == ["concerns: posted an urgent concern for img-2026"]
+    assert posting.run_due(deps, deps.clock()) == ["concerns: posted an urgent concern for img-2026"]
     assert len(_posts(fake_slack, "C0DIGEST")) == 1
 
 
@@ -219,31 +219,29 @@ def test_an_escalation_channel_receives_it_and_acts_on_it(deps: Deps, fake_slack
         for p in deps.programs.programs
     ]
     later = dataclasses.replace(deps, programs=deps.programs.model_copy(update={"programs": named}))
-    draft = concerns.ConcernDraft(
-        "nursing-2026", "supervision", False, True, True, "My preceptor ignores me."
-    )
+    draft = raising.ConcernDraft("nursing-2026", "supervision", False, True, True, "My preceptor ignores me.")
     with later.sessions.begin() as session:
-        raised = concerns.raise_concern(
+        raised = raising.raise_concern(
             session, deps=later, draft=draft, user_id="U0MENTEE2", now=deps.clock()
         )
     assert raised is not None and raised.route is Route.ESCALATION_NOW
-    concerns.deliver_pending(later, now=deps.clock())
+    posting.deliver_pending(later, now=deps.clock())
     post = _posts(fake_slack, "C0OMBUDS")[0]
     assert "My preceptor ignores me." in view_text(post)
     concern_id = json.loads(button(post["blocks"], "concern_resolve:")["value"])["c"]
     with later.sessions.begin() as session:
         with pytest.raises(NotAllowed):
-            concerns.resolve(
+            responders.resolve(
                 session,
                 deps=later,
                 concern_id=concern_id,
-                responder=concerns.Responder("U0COORD2"),
+                responder=responders.Responder("U0COORD2"),
                 now=deps.clock(),
             )
     with later.sessions.begin() as session:
-        member = concerns.Responder("U0OUTSIDE", "C0OMBUDS")
+        member = responders.Responder("U0OUTSIDE", "C0OMBUDS")
         assert (
-            concerns.resolve(
+            responders.resolve(
                 session, deps=later, concern_id=concern_id, responder=member, now=deps.clock()
             ).status
             == "resolved"

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from bot.app.commands import roster_import_command
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
+from bot.ideas.record import NO_PAIR as IDEA_NO_PAIR
 from bot.kernel.authz import HINT, POLICY, Action, authorize
 from bot.kernel.deps import Deps
 from bot.kernel.roles import operator_roles, roles_of
@@ -52,6 +53,9 @@ EXPECTED: dict[Action, frozenset[str]] = {
     Action.CONCERNS_LIST: COORDINATOR,
     Action.CONCERN_RESPOND: COORDINATOR,
     Action.ROSTER_IMPORT: COORDINATOR,
+    Action.MATCH_JOIN: EVERYONE,
+    Action.MATCH_PROPOSE: COORDINATOR,
+    Action.PROFILES_IMPORT: COORDINATOR,
     Action.CONCERN_RAISE: ENROLLED,
     Action.CHECKIN_OPEN: frozenset({"mentee"}),
     Action.CHECKIN_PAUSE: frozenset({"mentee"}),
@@ -59,6 +63,11 @@ EXPECTED: dict[Action, frozenset[str]] = {
     Action.REFLECT: PAIRED,
     Action.REFLECT_COMPETENCIES: frozenset({"mentor"}),
     Action.SESSION_CONFIRM: PAIRED,
+    Action.IDEA: PAIRED,
+    Action.IDEA_EVIDENCE: frozenset({"mentor"}),
+    Action.TRACK_ENROL: COORDINATOR,
+    Action.TRACK_ATTEST: frozenset({"coordinator", "mentor"}),  # and only the supervisor named (tests/tracks)
+    Action.TRACK_EVIDENCE: COORDINATOR,
 }
 
 # The slash command that reaches each action; the others come from buttons and modals on state
@@ -70,16 +79,18 @@ COMMANDS: dict[Action, tuple[str, str]] = {
     Action.UNPAIR: ("/mentorship", f"unpair <@U0MENTOR2|dr.chen> <@U0MENTEE2|diego> {PROGRAM}"),
     Action.DIGEST_PREVIEW: ("/mentorship", f"digest {PROGRAM} preview"),
     Action.CONCERNS_LIST: ("/mentorship", f"concerns {PROGRAM}"),
+    Action.TRACK_ENROL: ("/mentorship", "track <@U0MENTEE1|amara> img-onboarding"),
     Action.CONCERN_RAISE: ("/concern", ""),
     Action.CONCERN_STATUS: ("/concern", "status K7QF-2M9X-PD4C"),
     Action.CHECKIN_OPEN: ("/checkin", ""),
     Action.CHECKIN_PAUSE: ("/checkin", "pause 2w"),
     Action.REFLECT: ("/reflect", ""),
+    Action.IDEA: ("/idea", ""),
 }
 
 
 # Features that refuse with their own, more specific ephemeral text instead of the guard's.
-OWN_REFUSALS: dict[Action, str] = {Action.REFLECT: NO_PAIR}
+OWN_REFUSALS: dict[Action, str] = {Action.REFLECT: NO_PAIR, Action.IDEA: IDEA_NO_PAIR}
 DONE = {Action.PAIR: "Paired <@U0MENTOR2>", Action.UNPAIR: "Ended the pairing of <@U0MENTOR2>"}
 
 

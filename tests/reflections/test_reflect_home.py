@@ -9,7 +9,8 @@ from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
 from bot.kernel.programs import PairsConfig, Program
 from bot.kernel.roles import roles_of
-from bot.reflections.home import OverduePair, home_blocks, overdue_pairs
+from bot.reflections.health import OverduePair, overdue_pairs
+from bot.reflections.home import home_blocks
 from storage.models import Pair
 from storage.repositories.reflections import add_observations, answer_session, create_session
 from tests.support.factories import make_pair

@@ -9,7 +9,7 @@ from pydantic import SecretStr
 from sqlalchemy import delete, select, text
 
 from bot.app.bootstrap import bootstrap
-from bot.concerns.service import find_by_key
+from bot.concerns.sender import find_by_key
 from bot.kernel.deps import Deps
 from bot.kernel.settings import Settings
 from storage.crypto import Keys, SecretKeyError, key_check, legacy_pepper, secret_fernet

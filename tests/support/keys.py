@@ -15,7 +15,7 @@ from typer.testing import CliRunner, Result
 
 from bot.app.cli import cli
 from bot.concerns.case_keys import hash_case_key, new_case_key
-from bot.concerns.service import find_by_key
+from bot.concerns.sender import find_by_key
 from bot.kernel.deps import Deps
 from bot.kernel.settings import Settings, get_settings
 from storage.keyring import encrypted_columns, raw_text

@@ -6,7 +6,8 @@ import json
 
 from bot.app.demo.world import COORDINATOR, PROGRAM_ID, World, block_text
 from bot.pairs.pairing import send_messages
-from bot.pairs.roster import RosterRejected, run_import
+from bot.pairs.roster import run_import
+from bot.pairs.roster_csv import RosterRejected
 
 # Mentors by Slack id or email, mentees mostly by email: what a coordinator exports from a spreadsheet.
 ROSTER = """mentor,mentee,focus

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app.demo import checkins, concerns, digest, help, reflections, roster
+from bot.app.demo import checkins, concerns, digest, help, ideas, matching, reflections, roster, tracks
 from bot.app.demo.world import World, open_world
 
 # Each feature adds its chapter here, in the order a program lives through them.
@@ -15,7 +15,10 @@ CHAPTERS: list[Callable[[World], None]] = [
     checkins.run,
     concerns.run,
     reflections.run,
+    ideas.run,  # before the digest, which counts the shared idea
     digest.run,
+    matching.run,  # the next intake round: profiles in Slack, a proposal, approval
+    tracks.run,  # last: it moves the clock three months on
 ]
 
 

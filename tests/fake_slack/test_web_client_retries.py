@@ -1,0 +1,84 @@
+"""The bot's WebClient against the fake: reads and updates are retried, a call that creates a message is
+never repeated blindly, and a fenced send proves its claim again before each retry after a 429."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.settings import Settings
+from bot.slack.client import ClaimLost, build_web_client, send_fenced
+
+CHANNEL = "C0DIGEST"
+
+
+@pytest.fixture
+def waits() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(settings: Settings, fake_slack: FakeSlack, waits: list[float]) -> WebClient:
+    fake_slack.add_channel(CHANNEL)
+    return build_web_client(settings, sleep=waits.append)  # waits are recorded, not slept
+
+
+def attempts(fake: FakeSlack, method: str) -> list[int]:
+    return [call.status for call in fake.calls_to(method)]
+
+
+def test_a_500_on_chat_post_message_is_not_retried(client: WebClient, fake_slack: FakeSlack) -> None:
+    fake_slack.inject("chat.postMessage", 500, after_effect=True)
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel=CHANNEL, text="once")
+    assert attempts(fake_slack, "chat.postMessage") == [500]
+    assert len(fake_slack.messages(CHANNEL)) == 1
+
+
+def test_a_dropped_connection_on_chat_post_message_is_not_retried(
+    client: WebClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.inject("chat.postMessage", disconnect=True)
+    with pytest.raises(OSError):
+        client.chat_postMessage(channel=CHANNEL, text="once")
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_reads_and_updates_keep_their_retries(
+    client: WebClient, fake_slack: FakeSlack, waits: list[float]
+) -> None:
+    fake_slack.inject("conversations.history", 500, times=2)
+    assert client.conversations_history(channel=CHANNEL)["ok"]
+    assert attempts(fake_slack, "conversations.history") == [500, 500, 200]
+    posted = client.chat_postMessage(channel=CHANNEL, text="v1")
+    fake_slack.inject("chat.update", disconnect=True)
+    client.chat_update(channel=CHANNEL, ts=posted["ts"], text="v2")
+    assert len(fake_slack.calls_to("chat.update")) == 2 and len(waits) == 3
+
+
+def test_a_429_is_retried_after_its_retry_after_for_every_method(
+    client: WebClient, fake_slack: FakeSlack, waits: list[float]
+) -> None:
+    fake_slack.inject("chat.postMessage", 429, retry_after=30, times=2)
+    client.chat_postMessage(channel=CHANNEL, text="after the wait")
+    assert attempts(fake_slack, "chat.postMessage") == [429, 429, 200]
+    assert [int(wait) for wait in waits] == [30, 30]
+    assert len(fake_slack.messages(CHANNEL)) == 1
+
+
+def test_a_fenced_send_proves_its_claim_before_the_call_and_before_each_retry(
+    client: WebClient, fake_slack: FakeSlack
+) -> None:
+    fake_slack.inject("chat.postMessage", 429, retry_after=30, times=2)
+    proofs: list[bool] = [True, True, True]
+    sent = send_fenced(lambda: proofs.pop(), lambda: client.chat_postMessage(channel=CHANNEL, text="ours"))
+    assert sent["ok"] and proofs == []  # once before the call, once before each of the two retries
+    fake_slack.inject("chat.postMessage", 429, retry_after=30)
+    claim = iter([True, False])  # taken over while Slack made us wait
+    with pytest.raises(ClaimLost):
+        send_fenced(lambda: next(claim), lambda: client.chat_postMessage(channel=CHANNEL, text="not ours"))
+    with pytest.raises(ClaimLost):
+        send_fenced(lambda: False, lambda: client.chat_postMessage(channel=CHANNEL, text="never"))
+    assert [m["text"] for m in fake_slack.messages(CHANNEL)] == ["ours"]

@@ -1,0 +1,1 @@
+"""Tests of supervised-practice tracks: dated milestones, journey prompts, evidence, attestation, export."""
