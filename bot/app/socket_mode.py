@@ -34,6 +34,7 @@ from slack_sdk.errors import SlackApiError
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, WebSocketException
 from websockets.sync.client import ClientConnection, connect
 
+from bot.app.bolt_app import dispatch_timed
 from bot.kernel.logging_setup import log_failure
 from bot.kernel.metrics import count_socket_reconnect, set_socket_connected
 
@@ -380,15 +381,20 @@ class SocketModeRunner:
     def dispatch(self, link: _Link, message: dict[str, Any]) -> None:
         self.changed(lambda: setattr(link, "inflight", link.inflight + 1))
         try:
-            self._pool.submit(self._handle, link, message)
+            self._pool.submit(self._handle, link, message, time.perf_counter())
         except RuntimeError:  # shutting down: Slack redelivers what we do not ack
             self.changed(lambda: setattr(link, "inflight", link.inflight - 1))
 
-    def _handle(self, link: _Link, message: dict[str, Any]) -> None:
+    def _handle(self, link: _Link, message: dict[str, Any], received: float) -> None:
         try:
-            response = self.app.dispatch(_bolt_request(message))
-            if response.status == 200:  # as Bolt's adapters: no ack when no listener took it
-                ack = _ack(message["envelope_id"], response)
+            response = dispatch_timed(self.app, _bolt_request(message), received=received)
+            if response.status in (200, 400):  # as Bolt's adapters: no ack when no listener took it
+                # A malformed envelope (400) is acked empty: redelivering it would only fail again.
+                ack = (
+                    _ack(message["envelope_id"], response)
+                    if response.status == 200
+                    else {"envelope_id": message["envelope_id"]}
+                )
                 if not link.send(ack) and not self._send_on_current(ack):
                     log.warning("Socket Mode: an ack was lost with its connection; Slack will retry")
         except Exception:  # a pool thread would swallow it; Bolt already handled listener errors

@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session
 from bot.checkins import blocks, climate, schedule
 from bot.checkins.answers import deliver_note
 from bot.checkins.edmondson import item_for
+from bot.kernel import metrics
 from bot.kernel.deps import Deps
 from bot.kernel.people import REFRESH_AFTER, apply_profile
 from bot.kernel.programs import Program
@@ -251,6 +252,8 @@ class CheckinTick:
         for outcome in fan.run(batches()):
             if outcome["status"] != LOST:
                 self.counts[(outcome["program_id"], outcome["status"])] += 1
+                if outcome["status"] in ("sent", "deferred", "failed"):
+                    metrics.count_prompts(outcome["status"])
 
     def _claim_new(self, chunk: list[Due]) -> list[PromptJob]:
         by_key = {(d.program.id, d.mentee.id, d.period.day): d for d in chunk}
@@ -324,6 +327,7 @@ class CheckinTick:
             except RETRYABLE_ERRORS as exc:
                 return self._failed(job, f"history: {slack_error(exc)}", exc)
             if found is not None:
+                metrics.count_prompts("recovered")
                 return self._outcome(job, "sent", channel=found[0], ts=found[1])
         if job.paused:
             return self._outcome(job, "paused")
@@ -375,6 +379,7 @@ class CheckinTick:
             except RETRYABLE_ERRORS:
                 found = None  # unknown: the row stays failed, and its retry looks in the history first
             if found is not None:
+                metrics.count_prompts("recovered")
                 return self._outcome(job, "sent", channel=found[0], ts=found[1], attempt=True)
         return self._failed(job, slack_error(exc), exc)
 

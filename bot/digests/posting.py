@@ -30,6 +30,7 @@ from bot.digests.blocks import DigestMessage, day, render_digest
 from bot.digests.content import Digest, build_digest
 from bot.digests.trend_chart import render_trend_png
 from bot.digests.weeks import WEEK, due_at, latest_due_week
+from bot.kernel import metrics
 from bot.kernel.deps import Deps
 from bot.kernel.logging_setup import log_failure
 from bot.kernel.programs import Program
@@ -248,6 +249,7 @@ def _mark_posted(deps: Deps, claim: Claim, *, channel: str, ts: str, now: dateti
             session, post_id=claim.id, channel=channel, ts=ts, now=now, late=late,
             chart_uploaded=claim.post.chart_uploaded,
         )  # fmt: skip
+    metrics.count_digest("posted")
     if claim.post.failing_since is not None:
         log.warning(
             "digest for %s week of %s posted after %d attempts",
@@ -268,6 +270,7 @@ def _failed(
             session, post_id=claim.id, worker=claim.token, error=error, next_attempt_at=now + wait,
             failing_since=since, maybe_posted=maybe_posted,
         )  # fmt: skip
+    metrics.count_digest("failed")
     dead_token = token_failure() is not None
     if mine and not dead_token:
         first = claim.post.failing_since is None

@@ -126,6 +126,12 @@ def listening_workers(pid: int, port: int) -> list[int]:
     return found
 
 
+def listening_sockets(port: int) -> int:
+    """How many sockets listen on `port`: one per granian worker, until the last of its threads is gone
+    (a killed worker's main thread turns zombie before its other threads let go of the socket)."""
+    return len(_listening_inodes(port))
+
+
 def _listening_inodes(port: int) -> set[str]:
     inodes = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
