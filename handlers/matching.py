@@ -35,7 +35,7 @@ from bot.matching.blocks import (
     read_metadata,
     working_view,
 )
-from bot.matching.form import read_profile_form, state_values
+from bot.matching.form import read_profile_form
 from bot.matching.pool import matching_program
 from bot.matching.profiles import leave, profile_spec, program_to_join, program_to_leave, save_answers
 from bot.matching.proposals import (
@@ -50,6 +50,7 @@ from bot.matching.proposals import (
 )
 from bot.pairs.pairing import send_messages
 from bot.slack.blocks import message_modal
+from bot.slack.view_state import state_values
 from handlers.common import Body, CommandContext, Subcommand, ack_only, ephemeral, safe_lazy, tell, with_deps
 from storage.repositories.matching import profiles_of
 

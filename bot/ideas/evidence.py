@@ -13,13 +13,14 @@ from sqlalchemy.orm import Session
 
 from bot.ideas.blocks import EvidenceSpec
 from bot.ideas.cards import idea_of_member, idea_view, viewer
-from bot.ideas.form import EvidenceForm, parse, state_values
+from bot.ideas.form import EvidenceForm, parse
 from bot.ideas.record import Saved, metadata
 from bot.ideas.terms import LEVELS
 from bot.kernel.authz import POLICY, Action, NotAllowed, require
 from bot.kernel.deps import Deps
 from bot.kernel.roles import roles_of
 from bot.kernel.text import day_label
+from bot.slack.view_state import state_values
 from storage.models import Idea, MentoringSession, Pair
 from storage.repositories.ideas import linked_sessions, record_evidence
 

@@ -165,23 +165,3 @@ def _message(key: str, detail: ErrorDetails) -> str:
             f"Please keep this under {limit:,} characters (it has {len(str(detail.get('input') or '')):,})."
         )
     return _MISSING.get(key, "Please fill this in.")
-
-
-def state_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Slack's `view.state.values` flattened to block id -> plain value (str, list or None)."""
-    values: dict[str, Any] = {}
-    for block_id, elements in (view.get("state") or {}).get("values", {}).items():
-        for element in elements.values():
-            values[block_id] = _element_value(element)
-    return values
-
-
-def _element_value(element: dict[str, Any]) -> Any:
-    kind = element.get("type")
-    if kind == "datepicker":
-        return element.get("selected_date")
-    if kind in ("static_select", "radio_buttons"):
-        return (element.get("selected_option") or {}).get("value")
-    if kind in ("multi_static_select", "checkboxes"):
-        return [option.get("value") for option in element.get("selected_options") or []]
-    return element.get("value")

@@ -26,7 +26,6 @@ from bot.ideas.form import (
     PlanForm,
     StudyForm,
     parse,
-    state_values,
 )
 from bot.ideas.terms import (
     ACT,
@@ -47,6 +46,7 @@ from bot.ideas.terms import (
 from bot.kernel.authz import Action, NotAllowed, require
 from bot.kernel.deps import Deps
 from bot.kernel.roles import roles_of
+from bot.slack.view_state import state_values
 from storage.models import Idea, IdeaComment, IdeaCycle, Pair
 from storage.repositories.ideas import add_comment, add_cycle, add_idea, add_notice, cycles_of, drop_nudges
 from storage.repositories.pairs import active_pairs_of

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from bot.matching.terms import MAX_AVOID, MAX_LANGUAGES, MAX_RANKS, MAX_TEXT, split_list, tidy
+from bot.slack.view_state import state_values
 
 _FIELD_ERROR = "mentorbot_field"
 RANK_BLOCKS = tuple(f"rank_{place}" for place in range(1, MAX_RANKS + 1))
@@ -104,25 +105,3 @@ def _message(detail: ErrorDetails) -> str:
     if detail["type"] == "string_too_long":
         return f"Please keep this to {MAX_TEXT} characters."
     return _MESSAGES.get(_block_of(detail), "Please check this field.")
-
-
-def state_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Slack's `view.state.values` flattened to block id -> plain value (str, list or None)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        for action in actions.values():
-            values[block_id] = _element_value(action)
-    return values
-
-
-def _element_value(action: dict[str, Any]) -> Any:
-    kind = action.get("type")
-    if kind in ("static_select", "radio_buttons"):
-        return (action.get("selected_option") or {}).get("value")
-    if kind in ("multi_static_select", "checkboxes"):
-        return [option.get("value") for option in action.get("selected_options") or []]
-    if kind == "multi_users_select":
-        return list(action.get("selected_users") or [])
-    if kind == "users_select":
-        return action.get("selected_user")
-    return action.get("value")

@@ -180,23 +180,3 @@ def _message(detail: ErrorDetails) -> str:
     if key.startswith(COMPETENCY_BLOCK):
         return "Choose not yet, developing or demonstrated."
     return _MESSAGES.get(key, "Please check this field.")
-
-
-def state_values(view: dict[str, Any]) -> dict[str, Any]:
-    """Slack's `view.state.values` flattened to block id -> plain value (str, list or None)."""
-    values: dict[str, Any] = {}
-    for block_id, actions in (view.get("state") or {}).get("values", {}).items():
-        for action in actions.values():
-            values[block_id] = _element_value(action)
-    return values
-
-
-def _element_value(action: dict[str, Any]) -> Any:
-    kind = action.get("type")
-    if kind == "datepicker":
-        return action.get("selected_date")
-    if kind in ("static_select", "radio_buttons"):
-        return (action.get("selected_option") or {}).get("value")
-    if kind in ("multi_static_select", "checkboxes"):
-        return [option.get("value") for option in action.get("selected_options") or []]
-    return action.get("value")

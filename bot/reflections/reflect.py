@@ -27,8 +27,9 @@ from bot.reflections.blocks import (
     PairChoice,
     SessionChoice,
 )
-from bot.reflections.form import ParsedForm, parse_form, state_values
+from bot.reflections.form import ParsedForm, parse_form
 from bot.reflections.terms import DISPUTED, MAX_AGE_DAYS, MENTEE, MENTOR, PENDING, short_day
+from bot.slack.view_state import state_values
 from storage.models import MentoringSession, Pair, Person, Reflection
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import get_person, people_by_id

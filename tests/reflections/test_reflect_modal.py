@@ -8,8 +8,9 @@ from typing import Any, get_args
 
 from bot.fake_slack.validation import validate_view
 from bot.reflections.blocks import ModalSpec, PairChoice, SessionChoice, reflect_modal
-from bot.reflections.form import FormatSlug, LevelSlug, TopicSlug, parse_form, state_values
+from bot.reflections.form import FormatSlug, LevelSlug, TopicSlug, parse_form
 from bot.reflections.terms import FORMATS, LEVELS, TOPICS
+from bot.slack.view_state import state_values
 
 TODAY = date(2026, 11, 23)
 MENTOR_PAIR = PairChoice(1, "img-2026", "Amara", caller_is_mentor=True)
