@@ -6,21 +6,18 @@ bot.reports.annual_charts. DejaVu Sans (shipped with matplotlib) covers accented
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 from collections import Counter
-from pathlib import Path
 
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from bot.kernel.pdf import FONT, GREY, Document
 from bot.kernel.text import day_text
 from bot.reports.annual_charts import participation_png, retention_png, scores_png
 from bot.reports.annual_data import AnnualReport
 from bot.reports.retention_cohorts import RetentionFigure, RetentionRow
 
-FONT = "DejaVu"
-GREY = (90, 90, 90)
 SECTIONS = (
     "Summary",
     "Participation and meeting cadence",
@@ -34,25 +31,11 @@ SECTIONS = (
 )
 
 
-def _font_dir() -> Path:
-    spec = importlib.util.find_spec("matplotlib")
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
-
-
-class _Document(FPDF):
+class _Document(Document):
     def __init__(self, report: AnnualReport) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        title = f"Annual outcome report: {report.program.name}"
+        super().__init__(title=title, generated_at=report.generated_at, top=16, bottom=18)
         self.report = report
-        fonts = _font_dir()
-        self.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        self.add_font(FONT, "I", str(fonts / "DejaVuSans-Oblique.ttf"))
-        self.set_margins(18, 16, 18)
-        self.set_auto_page_break(auto=True, margin=18)
-        self.set_title(f"Annual outcome report: {report.program.name}")
-        self.set_author("mentorbot")
-        self.set_creation_date(report.generated_at)
 
     def footer(self) -> None:
         self.set_y(-13)

@@ -8,44 +8,27 @@ matplotlib, a dependency already) covers accented names that the PDF core fonts 
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from datetime import date
 from fractions import Fraction
 from pathlib import Path
 
-from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from bot.kernel.pdf import FONT, GREY, Document
 from bot.kernel.text import day_text
 from bot.reflections.ledger import number
 from bot.tracks.export import CompetencyRecord, Report, Signature
 
-FONT = "DejaVu"
-GREY = (90, 90, 90)
 RULE = (170, 170, 170)
 WARN = (160, 30, 30)
 
 
-def _font_dir() -> Path:
-    spec = importlib.util.find_spec("matplotlib")
-    assert spec is not None and spec.submodule_search_locations
-    return Path(next(iter(spec.submodule_search_locations))) / "mpl-data" / "fonts" / "ttf"
-
-
-class _Document(FPDF):
+class _Document(Document):
     def __init__(self, report: Report) -> None:
-        super().__init__(orientation="portrait", unit="mm", format="A4")
+        title = f"Supervised-practice evidence: {report.licensee_name}"
+        super().__init__(title=title, generated_at=report.generated_at, top=18, bottom=20)
         self.report = report
-        fonts = _font_dir()
-        self.add_font(FONT, "", str(fonts / "DejaVuSans.ttf"))
-        self.add_font(FONT, "B", str(fonts / "DejaVuSans-Bold.ttf"))
-        self.add_font(FONT, "I", str(fonts / "DejaVuSans-Oblique.ttf"))
-        self.set_margins(18, 18, 18)
-        self.set_auto_page_break(auto=True, margin=20)
-        self.set_title(f"Supervised-practice evidence: {report.licensee_name}")
-        self.set_author("mentorbot")
-        self.set_creation_date(report.generated_at)
 
     def header(self) -> None:
         if self.page_no() == 1:
