@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.kernel.deps import Deps
@@ -129,8 +130,13 @@ def refresh_person(deps: Deps, *, user_id: str, now: datetime) -> None:
     lookup = look_up_person(deps, user_id=user_id, now=now)
     if lookup.fresh:
         return
-    with deps.sessions.begin() as session:
-        store_person(session, lookup, now=now)
+    try:
+        with deps.sessions.begin() as session:
+            store_person(session, lookup, now=now)
+    except IntegrityError:
+        # Two clicks by a new person race to insert the same row; the loser updates the winner's.
+        with deps.sessions.begin() as session:
+            store_person(session, lookup, now=now)
 
 
 def fetch_user(client: WebClient, user_id: str) -> Profile | None:

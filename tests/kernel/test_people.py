@@ -151,3 +151,28 @@ def test_user_change_events_update_people_the_bot_knows(
     assert slack.event({"type": "user_change", "user": {**changed, "deleted": True}}).status == 200
     gone = person(deps, "U0MENTEE1")
     assert gone is not None and gone.active is False
+
+
+def test_two_first_clicks_by_a_new_person_both_succeed(
+    deps: Deps, fake_slack: FakeSlack, clock: Clock
+) -> None:
+    """Both requests ask Slack, then both insert the same new row: the loser updates it instead."""
+    fake_slack.hold("users.info")
+    failures: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            refresh_person(deps, user_id="U0MENTEE1", now=clock.now)
+        except BaseException as exc:  # noqa: BLE001 - the test reports whatever escaped
+            failures.append(exc)
+
+    clicks = [threading.Thread(target=click) for _ in range(2)]
+    for thread in clicks:
+        thread.start()
+    fake_slack.wait_held(2, "users.info")
+    fake_slack.release("users.info")
+    for thread in clicks:
+        thread.join(timeout=10)
+    assert failures == []
+    stored = person(deps, "U0MENTEE1")
+    assert stored is not None and stored.timezone == "Asia/Kolkata"
