@@ -33,6 +33,7 @@ from slack_sdk.web import SlackResponse
 
 from bot.kernel.logging_setup import quiet_libraries
 from bot.kernel.settings import Settings
+from bot.slack.delivery import RETRY_AFTER
 from bot.slack.token_state import clear_token_failure, is_dead_token_error, note_token_failure, token_failure
 
 T = TypeVar("T")
@@ -128,7 +129,8 @@ class FencedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         if response is None:  # the parent's contract: only a 429 response gets here
             raise error or RuntimeError("rate-limit retry without a response")
         state.next_attempt_requested = True
-        self.sleep(_retry_after(response) + random.random())
+        pause = _retry_after(response) + random.random()
+        RETRY_AFTER.sit_out(method_of(request), lambda: self.sleep(pause))
         fence: Callable[[], bool] | None = getattr(_fence, "check", None)
         if fence is not None and method_of(request) in NON_IDEMPOTENT and not fence():
             raise ClaimLost
@@ -163,9 +165,11 @@ def send_fenced(fence: Callable[[], bool], send: Callable[[], T]) -> T:
 
 
 class BotWebClient(WebClient):
-    """A WebClient that notes a refused bot token (bot.slack.token_state) from whichever call meets it."""
+    """A WebClient that waits while another thread sits out a 429 on the same method, and notes a refused
+    bot token (bot.slack.token_state) from whichever call meets it."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
+        RETRY_AFTER.pass_through(api_method)  # another thread is sitting out a 429 on this method
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as exc:

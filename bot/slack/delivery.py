@@ -43,6 +43,52 @@ def process_token() -> str:
     return f"{socket.gethostname()[:32]}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
+class RetryAfterGate:
+    """Slack's Retry-After, shared: while one caller sits out a 429 on a method, every caller of that
+    method in the process waits too.
+
+    Slack limits each method per workspace, so other threads calling during the wait would only earn
+    more 429s (and repeatedly ignoring Retry-After gets a token throttled or revoked). The gate is
+    opened by the waiting caller itself, not by a clock, so a test's simulated sleep paces every
+    caller alike.
+    """
+
+    def __init__(self, longest_wait: float = 300.0) -> None:
+        self.longest_wait = longest_wait  # a stuck waiter must not silence a method for good
+        self._lock = threading.Lock()
+        self._waiting: dict[str, int] = {}
+        self._open: dict[str, threading.Event] = {}
+
+    def pass_through(self, method: str) -> None:
+        """Return at once unless a caller is sitting out a 429 on `method`; then wait until it is done."""
+        with self._lock:
+            gate = self._open.get(method)
+        if gate is not None:
+            gate.wait(self.longest_wait)
+
+    def waiting(self, method: str) -> int:
+        """How many callers are sitting out a 429 on `method` now."""
+        with self._lock:
+            return self._waiting.get(method, 0)
+
+    def sit_out(self, method: str, wait: Callable[[], None]) -> None:
+        """Run `wait` (the Retry-After sleep) with `method` closed to every other caller meanwhile."""
+        with self._lock:
+            self._waiting[method] = self._waiting.get(method, 0) + 1
+            self._open.setdefault(method, threading.Event()).clear()
+        try:
+            wait()
+        finally:
+            with self._lock:
+                self._waiting[method] -= 1
+                if self._waiting[method] == 0:
+                    self._open[method].set()
+
+
+# One per process: every WebClient the process builds shares Slack's per-method limits.
+RETRY_AFTER = RetryAfterGate()
+
+
 class TokenBucket:
     """A shared messages-per-second ceiling: each acquire() reserves the next free slot.
 

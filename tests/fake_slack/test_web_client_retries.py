@@ -3,6 +3,8 @@ never repeated blindly, and a fenced send proves its claim again before each ret
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -10,6 +12,8 @@ from slack_sdk.errors import SlackApiError
 from bot.fake_slack.server import FakeSlack
 from bot.kernel.settings import Settings
 from bot.slack.client import ClaimLost, build_web_client, send_fenced
+from bot.slack.delivery import RETRY_AFTER
+from tests.support.waiting import wait_until
 
 CHANNEL = "C0DIGEST"
 
@@ -82,3 +86,27 @@ def test_a_fenced_send_proves_its_claim_before_the_call_and_before_each_retry(
     with pytest.raises(ClaimLost):
         send_fenced(lambda: False, lambda: client.chat_postMessage(channel=CHANNEL, text="never"))
     assert [m["text"] for m in fake_slack.messages(CHANNEL)] == ["ours"]
+
+
+def test_a_429_pauses_every_thread_calling_that_method_until_its_retry_after(
+    settings: Settings, fake_slack: FakeSlack
+) -> None:
+    """Slack limits per method: other threads must not spend the Retry-After window earning more 429s."""
+    client = build_web_client(settings)  # real waits: Retry-After 1 s
+    fake_slack.inject("users.info", 429, retry_after=1)
+    first = threading.Thread(target=client.users_info, kwargs={"user": "U0MENTEE1"})
+    first.start()
+    wait_until(lambda: RETRY_AFTER.waiting("users.info") == 1, "the first caller sitting out its 429")
+    others = [
+        threading.Thread(target=client.users_info, kwargs={"user": user})
+        for user in ("U0MENTEE2", "U0MENTEE3", "U0MENTOR1", "U0MENTOR2", "U0MENTEE1")
+    ]
+    for thread in others:
+        thread.start()
+    client.auth_test()  # another method is not held back
+    for thread in [first, *others]:
+        thread.join(timeout=10)
+    throttled, *rest = fake_slack.calls_to("users.info")
+    assert throttled.status == 429 and [call.status for call in rest] == [200] * 6
+    assert min(call.at for call in rest) >= throttled.at + 1.0
+    assert fake_slack.calls_to("auth.test")[-1].at < throttled.at + 1.0
