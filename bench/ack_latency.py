@@ -1,12 +1,14 @@
-"""Ack latency of `mentorbot run --http` against a bare default-settings Bolt app on the same server stack.
+"""Ack latency of `mentorbot run --http` against bare Bolt apps on the same server stack.
 
-Both run as separate processes behind granian (BENCH_WORKERS worker processes, default 1, with
-BENCH_THREADS request threads each, default 2), pinned to core 0; the load generator runs on core 1.
+Two baselines: bare Bolt with its defaults, and the floor, bare Bolt with process_before_response=True
+(as mentorbot runs) that only acks. All run as separate processes behind granian (BENCH_WORKERS worker
+processes, default 1, with BENCH_THREADS request threads each, default 2), pinned to core 0; the load
+generator runs on core 1.
 Signed `/mentorship help` requests are sent one at a time and then from 16 concurrent clients over
 keep-alive connections.
 
-Last line: `ack p50 X ms p99 Y ms (c=1), p99 Z ms (c=16); bare Bolt p50 V ms p99 W ms; ratio R`
-(R = mentorbot p99 / bare p99 at c=1).
+Last line: `ack p50 X ms p99 Y ms (c=1), p99 Z ms (c=16); floor p50 … p99 … (c=16); floor ratio p50 A
+p99@16 B (target 1.5); ratio R` (A and B: mentorbot over the floor; R = mentorbot p99 / bare p99 at c=1).
 """
 
 from __future__ import annotations
@@ -151,6 +153,19 @@ def start_mentorbot(port: int, api_url: str, workdir: Path) -> subprocess.Popen[
     )
 
 
+def start_bare(port: int, api_url: str, *, floor: bool) -> subprocess.Popen[bytes]:
+    stack = [os.environ.get("BENCH_WORKERS", "1"), os.environ.get("BENCH_THREADS", "2")]
+    args = [str(port), SECRET, api_url, *stack]
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), *args, *(["floor"] if floor else [])],
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        preexec_fn=lambda: pin_to(0),
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=500, help="sequential requests per server")
@@ -158,43 +173,47 @@ def main() -> None:
     args = parser.parse_args()
     fake = FakeSlack().start()
     fake.add_user(FakeUser(id="U0COORD1", name="cora", real_name="Cora", tz="America/New_York"))
+    results: dict[str, tuple[list[float], list[float]]] = {}
     with tempfile.TemporaryDirectory() as tmp:
-        ours_port, bare_port = free_port(), free_port()
-        ours = start_mentorbot(ours_port, fake.url, Path(tmp))
-        bare = subprocess.Popen(
-            [sys.executable, str(ROOT / "bench" / "bare_bolt.py"), str(bare_port), SECRET, fake.url]
-            + [os.environ.get("BENCH_WORKERS", "1"), os.environ.get("BENCH_THREADS", "2")],
-            cwd=ROOT,
-            env=dict(os.environ, PYTHONPATH=str(ROOT)),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            preexec_fn=lambda: pin_to(0),
-        )
+        ports = {name: free_port() for name in ("mentorbot", "bare", "floor")}
+        servers = [
+            start_mentorbot(ports["mentorbot"], fake.url, Path(tmp)),
+            start_bare(ports["bare"], fake.url, floor=False),
+            start_bare(ports["floor"], fake.url, floor=True),
+        ]
         pin_to(1)
         try:
-            wait_ready(ours_port, "/healthz")
-            wait_ready(bare_port, "/healthz")
-            ours_seq, ours_conc = measure(
-                ours_port, sequential=args.requests, clients=16, per_client=args.per_client
-            )
-            bare_seq, bare_conc = measure(
-                bare_port, sequential=args.requests, clients=16, per_client=args.per_client
-            )
+            for name, port in ports.items():  # one at a time: a server never competes with another's load
+                wait_ready(port, "/healthz")
+                results[name] = measure(
+                    port, sequential=args.requests, clients=16, per_client=args.per_client
+                )
         finally:
-            for proc in (ours, bare):
+            for proc in servers:
                 proc.terminate()
                 proc.wait(10)
             fake.stop()
-    print(
-        f"mentorbot: {len(ours_seq)} sequential, {len(ours_conc)} at c=16; "
-        f"p99 c=16 {pct(ours_conc, 99):.1f} ms"
+    report(results)
+
+
+def report(results: dict[str, tuple[list[float], list[float]]]) -> None:
+    for name, (seq, conc) in results.items():
+        print(
+            f"{name}: p50 {pct(seq, 50):.1f} ms p99 {pct(seq, 99):.1f} ms (c=1, {len(seq)} requests); "
+            f"p50 {pct(conc, 50):.1f} ms p99 {pct(conc, 99):.1f} ms (c=16, {len(conc)} requests)"
+        )
+    (ours_seq, ours_conc), (bare_seq, _), (floor_seq, floor_conc) = (
+        results["mentorbot"],
+        results["bare"],
+        results["floor"],
     )
-    print(f"bare Bolt: p50 {pct(bare_seq, 50):.1f} ms, p99 c=16 {pct(bare_conc, 99):.1f} ms")
-    ratio = pct(ours_seq, 99) / pct(bare_seq, 99)
+    floor_p50 = pct(ours_seq, 50) / pct(floor_seq, 50)
+    floor_p99 = pct(ours_conc, 99) / pct(floor_conc, 99)
     print(
         f"ack p50 {pct(ours_seq, 50):.1f} ms p99 {pct(ours_seq, 99):.1f} ms (c=1), "
-        f"p99 {pct(ours_conc, 99):.1f} ms (c=16); "
-        f"bare Bolt p50 {pct(bare_seq, 50):.1f} ms p99 {pct(bare_seq, 99):.1f} ms; ratio {ratio:.2f}"
+        f"p99 {pct(ours_conc, 99):.1f} ms (c=16); floor p50 {pct(floor_seq, 50):.1f} ms "
+        f"p99 {pct(floor_conc, 99):.1f} ms (c=16); floor ratio p50 {floor_p50:.2f} p99@16 {floor_p99:.2f} "
+        f"(target 1.5); ratio {pct(ours_seq, 99) / pct(bare_seq, 99):.2f}"
     )
 
 

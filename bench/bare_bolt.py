@@ -1,7 +1,9 @@
-"""Baseline for bench/ack_latency.py: hello-world Bolt with Bolt's defaults, on the same server stack.
+"""Baselines for bench/ack_latency.py: hello-world Bolt on the same server stack.
 
-Run as `python bench/bare_bolt.py PORT SECRET API_URL WORKERS THREADS`; granian imports `create`
-in each worker, which reads its arguments back from the environment.
+With Bolt's defaults it is the baseline; with `process_before_response=True` (as mentorbot runs) it is
+the floor, since it does nothing but ack. Run as
+`python bench/bare_bolt.py PORT SECRET API_URL WORKERS THREADS [floor]`; granian imports `create` in
+each worker, which reads its arguments back from the environment.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ def create() -> WSGIApplication:
         client=WebClient(token="xoxb-bench", base_url=os.environ["BARE_API_URL"]),
         signing_secret=os.environ["BARE_SECRET"],
         token_verification_enabled=False,
+        process_before_response=os.environ.get("BARE_FLOOR") == "1",
     )
 
     @app.command("/mentorship")
@@ -43,7 +46,8 @@ def main() -> None:
     from granian.server import Server
 
     port, secret, api_url, workers, threads = sys.argv[1:6]
-    os.environ.update(BARE_SECRET=secret, BARE_API_URL=api_url)
+    floor = "1" if sys.argv[6:7] == ["floor"] else "0"
+    os.environ.update(BARE_SECRET=secret, BARE_API_URL=api_url, BARE_FLOOR=floor)
     multiprocessing.set_start_method("spawn", force=True)
     Server(
         "bench.bare_bolt:create",

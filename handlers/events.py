@@ -12,29 +12,41 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltRequest, BoltResponse
+from slack_bolt.middleware import Middleware
 
 from bot.kernel.deps import Deps
-from handlers.common import Body, with_deps
 from storage.repositories.events import claim_event
 
 log = logging.getLogger("mentorbot.handlers.events")
 
 
 def register(app: App, *, deps: Deps) -> None:
-    app.middleware(with_deps(skip_handled_events, deps))
+    app.middleware(SkipHandledEvents(deps))
 
 
-def skip_handled_events(body: Body, next_: Callable[[], None], *, deps: Deps) -> BoltResponse | None:
-    event_id = body.get("event_id") if body.get("type") == "event_callback" else None
-    if not isinstance(event_id, str) or not event_id:
-        next_()
-        return None
-    with deps.sessions.begin() as session:
-        first = claim_event(session, event_id=event_id[:64], now=deps.clock())
-    if first:
-        next_()
-        return None
-    # Event ids are Slack's random delivery ids: nothing about a person.
-    log.info("event %s was already handled; Slack's retry is acknowledged and skipped", event_id)
-    return BoltResponse(status=200, body="")
+class SkipHandledEvents(Middleware):
+    """A Middleware subclass, not a function: Bolt calls it without building listener arguments, which
+    would cost every ack (commands and actions included) more than the check itself."""
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse | None:
+        body = req.body
+        event_id = body.get("event_id") if body.get("type") == "event_callback" else None
+        if not isinstance(event_id, str) or not event_id or self._first(event_id):
+            return next()
+        # Event ids are Slack's random delivery ids: nothing about a person.
+        log.info("event %s was already handled; Slack's retry is acknowledged and skipped", event_id)
+        return BoltResponse(status=200, body="")
+
+    def _first(self, event_id: str) -> bool:
+        with self.deps.sessions.begin() as session:
+            return claim_event(session, event_id=event_id[:64], now=self.deps.clock())

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.kernel.deps import Deps
 from bot.kernel.programs import ProgramsConfig
-from storage.repositories.pairs import pair_roles_of
+from storage.repositories.pairs import pair_roles_of, pair_roles_on_driver
 
 
 class Role(StrEnum):
@@ -54,22 +54,26 @@ def operator_roles(programs: ProgramsConfig) -> UserRoles:
 
 
 def roles_now(deps: Deps, *, user_id: str) -> UserRoles:
-    """roles_of on a bare connection, for acks that need nothing else from the database.
+    """The user's roles from one SELECT outside any transaction, for acks that need nothing else.
 
-    One SELECT is its own consistent snapshot, so the session and its transaction (more than half
-    the cost of a `/mentorship help` ack) are not needed.
+    One SELECT is its own consistent snapshot, so neither a session nor even a SQLAlchemy Connection
+    (most of the cost of a `/mentorship help` ack) is needed around it.
     """
-    with deps.lookups.connect() as connection:
-        return roles_of(connection, programs=deps.programs, user_id=user_id)
+    pairs = pair_roles_on_driver(deps.lookups, user_id=user_id)
+    return _roles_from(pairs, programs=deps.programs, user_id=user_id)
 
 
 def roles_of(session: Session | Connection, *, programs: ProgramsConfig, user_id: str) -> UserRoles:
     """The user's roles in every program of the current programs.yml."""
+    return _roles_from(pair_roles_of(session, user_id=user_id), programs=programs, user_id=user_id)
+
+
+def _roles_from(pairs: list[tuple[str, bool]], *, programs: ProgramsConfig, user_id: str) -> UserRoles:
     found: dict[str, set[Role]] = {}
     for program in programs.by_coordinator(user_id):
         found.setdefault(program.id, set()).add(Role.COORDINATOR)
     known = set(programs.ids)
-    for program_id, is_mentor in pair_roles_of(session, user_id=user_id):
+    for program_id, is_mentor in pairs:
         if program_id in known:
             found.setdefault(program_id, set()).add(Role.MENTOR if is_mentor else Role.MENTEE)
     return UserRoles(user_id=user_id, by_program={pid: frozenset(r) for pid, r in found.items()})

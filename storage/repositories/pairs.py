@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, or_, select
+from sqlalchemy import Connection, Dialect, Engine, bindparam, func, or_, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from storage.models import Pair
@@ -32,6 +34,44 @@ _ROLES_QUERY = select(Pair.program_id, Pair.mentor_id == bindparam("user_id")).w
 def pair_roles_of(session: Session | Connection, *, user_id: str) -> list[tuple[str, bool]]:
     """(program id, is mentor) for each active pair the user is in."""
     return [(row[0], bool(row[1])) for row in session.execute(_ROLES_QUERY, {"user_id": user_id})]
+
+
+def pair_roles_on_driver(engine: Engine, *, user_id: str) -> list[tuple[str, bool]]:
+    """pair_roles_of as one SELECT on a pooled driver connection, without a SQLAlchemy Connection.
+
+    For acks such as `/mentorship help`: the Connection's bookkeeping around this one indexed SELECT
+    (autobegin, events, reset) cost several times the query. No transaction is opened on SQLite; on
+    PostgreSQL the pool's rollback on return ends the one the driver began. Driver errors are raised
+    as SQLAlchemy's, as on every other path, so the same handlers name their cause.
+    """
+    sql, positions = _roles_sql(engine.dialect)
+    params: Any = tuple(user_id for _ in positions) if positions is not None else {"user_id": user_id}
+    dbapi = engine.dialect.loaded_dbapi
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+        cursor.close()
+    except dbapi.Error as exc:
+        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+    finally:
+        connection.close()
+    return [(row[0], bool(row[1])) for row in rows]
+
+
+_ROLES_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}
+
+
+def _roles_sql(dialect: Dialect) -> tuple[str, tuple[str, ...] | None]:
+    """The roles SELECT in the driver's own SQL and parameter style, compiled once per dialect."""
+    key = (dialect.name, dialect.paramstyle)
+    if key not in _ROLES_SQL:
+        compiled = _ROLES_QUERY.compile(dialect=dialect)
+        # Every bound parameter is the user id; positional styles list one name per placeholder.
+        positions = tuple(compiled.positiontup or ()) if compiled.positional else None
+        _ROLES_SQL[key] = (compiled.string, positions)
+    return _ROLES_SQL[key]
 
 
 def active_pairs_in(session: Session, *, program_id: str) -> list[Pair]:
