@@ -3,7 +3,8 @@
 Once a day per program: whole weeks of check-ins past the cutoff are rolled into AnswerRollup
 (sent and answered counts, wellbeing sums, and psychological-safety sums from the unlinked
 `climate_answers` rows), then their answers and those rows are deleted; notes, reflection text and
-concern text older than the cutoff are cleared.
+concern text older than the cutoff are cleared, and so are the working notes of ideas idle since
+before it (bot.retention.ideas).
 The day's RetentionRun row is the claim: it is inserted in the same transaction as the work, so a
 second process (or a restart) either waits and fails on the key or finds the day done.
 """
@@ -21,6 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.kernel.text import plural
+from bot.retention.ideas import IDEA_TABLES, clear_idea_text, count_idle, idle_ideas
 from storage.models import (
     AnswerRollup,
     Base,
@@ -36,7 +38,15 @@ from storage.repositories import climate as climate_repo
 from storage.scrub import scrub
 
 # Every table a purge deletes from or blanks text in (see _roll_up and _clear_text).
-SCRUBBED = ["checkin_answers", "climate_answers", "reflections", "concerns", "concern_messages", "checkins"]
+SCRUBBED = [
+    "checkin_answers",
+    "climate_answers",
+    "reflections",
+    "concerns",
+    "concern_messages",
+    "checkins",
+    *IDEA_TABLES,
+]
 
 REMOVED = "[removed after {days} days]"
 CHUNK = 500
@@ -60,6 +70,7 @@ class Purge:
     reflections: int = 0
     concerns: int = 0
     concern_messages: int = 0
+    ideas: int = 0
 
     def line(self, *, dry_run: bool = False) -> str:
         verb = "would remove" if dry_run else "removed"
@@ -68,8 +79,13 @@ class Purge:
             f"{verb} {plural(self.answers, 'check-in answer')} from {plural(len(self.rollups), 'week')} "
             f"(kept as weekly totals), {plural(self.notes, 'other check-in note')}, the text of "
             f"{plural(self.reflections, 'reflection')}, {plural(self.concerns, 'concern')} and "
-            f"{plural(self.concern_messages, 'concern reply', 'concern replies')}"
+            f"{plural(self.concern_messages, 'concern reply', 'concern replies')}" + self._ideas_part()
         )
+
+    def _ideas_part(self) -> str:
+        if not self.ideas:
+            return ""
+        return f"; the working notes of {plural(self.ideas, 'idle idea')} (summaries kept)"
 
 
 @dataclass(frozen=True)
@@ -104,8 +120,12 @@ def purge_program(
     """Roll up and delete what is past the program's retention; with dry_run, only count it."""
     checkin_ids = _roll_up(session, purge, program=program, window=window)
     purge.answers = len(checkin_ids)
+    ideas = idle_ideas(
+        program_id=program.id, since=window.start, before=window.end, cutoff=purge.cutoff, tz=program.tz
+    )
     if dry_run:
         _count_text(session, purge, program=program, window=window)
+        purge.ideas = count_idle(session, ideas)
         return
     session.add_all(purge.rollups.values())
     session.flush()  # a week someone else already rolled up fails here, before anything is deleted
@@ -113,6 +133,7 @@ def purge_program(
         session.execute(delete(CheckinAnswer).where(CheckinAnswer.checkin_id.in_(chunk)))
     climate_repo.delete_between(session, program_id=program.id, since=window.start, before=window.end)
     _clear_text(session, purge, program=program, window=window)
+    purge.ideas = clear_idea_text(session, ideas, removed=REMOVED.format(days=purge.days))
 
 
 def _roll_up(session: Session, purge: Purge, *, program: Program, window: _Window) -> list[int]:

@@ -22,6 +22,9 @@ from storage.models import (
     ClimateAnswer,
     Concern,
     ConcernMessage,
+    Idea,
+    IdeaComment,
+    IdeaCycle,
     MentoringSession,
     Reflection,
 )
@@ -309,3 +312,78 @@ def test_the_tick_lists_the_retention_job() -> None:
     from bot.app.tick import JOBS
 
     assert ("retention", retention.run_due) in JOBS
+
+
+def idea(deps: Deps, pair_id: int, program: str, updated: datetime) -> int:
+    with deps.sessions.begin() as session:
+        row = Idea(
+            program_id=program,
+            pair_id=pair_id,
+            author_id="U0MENTEE1",
+            summary="huddle before handover",
+            observation="night handovers drop the pending labs",
+            change="a five-minute huddle",
+            affects=["unit"],
+            shared_with_coordinators=True,
+            stage="adopted",
+            created_at=updated - timedelta(days=20),
+            updated_at=updated,
+            adopted_at=updated,
+        )
+        session.add(row)
+        session.flush()
+        cycle = IdeaCycle(
+            idea_id=row.id,
+            number=1,
+            prediction="fewer missed labs",
+            measure="count missed labs",
+            scope="one week of nights",
+            test_date=updated.date(),
+            planned_at=updated,
+            nudge_due_at=updated,
+            happened="two missed instead of six",
+            result="as predicted",
+            decision_notes="keep it",
+        )
+        session.add(cycle)
+        session.add(
+            IdeaComment(idea_id=row.id, step="idea", author_id="U0MENTOR1", text="good", created_at=updated)
+        )
+        return row.id
+
+
+def idea_texts(deps: Deps, idea_id: int) -> tuple[str, ...]:
+    with deps.sessions.begin() as session:
+        row = session.get(Idea, idea_id)
+        assert row is not None
+        cycle = session.scalars(select(IdeaCycle).where(IdeaCycle.idea_id == idea_id)).one()
+        comment = session.scalars(select(IdeaComment).where(IdeaComment.idea_id == idea_id)).one()
+        return (
+            row.summary, row.observation, row.change, cycle.prediction, cycle.measure, cycle.scope,
+            str(cycle.happened), str(cycle.result), str(cycle.decision_notes), comment.text, row.stage,
+        )  # fmt: skip
+
+
+def test_an_idle_idea_loses_its_working_notes_and_keeps_its_summary(
+    kept: Deps, capsys: pytest.CaptureFixture[str]
+) -> None:
+    old_pair = make_pair(kept, "U0MENTOR1", "U0MENTEE1")
+    other_pair = make_pair(kept, "U0MENTOR1", "U0MENTEE2", program_id="nursing-2026")
+    idle = idea(kept, old_pair, "img-2026", at(date(2026, 10, 1)))
+    active = idea(kept, old_pair, "img-2026", at(date(2026, 11, 10)))
+    elsewhere = idea(kept, other_pair, "nursing-2026", at(date(2026, 10, 1)))
+    untouched = idea_texts(kept, active)
+
+    assert purge_command(kept, dry_run=True, now=NOW) == 0
+    assert "would remove" in (out := capsys.readouterr().out)
+    assert "the working notes of 1 idle idea (summaries kept)" in out
+    assert idea_texts(kept, idle) == untouched
+    [line] = run_due(kept, NOW)
+
+    assert "the working notes of 1 idle idea (summaries kept)" in line
+    gone = "[removed after 30 days]"
+    kept_summary = ("huddle before handover", gone, gone, gone, gone, gone, "None", "None", "None", gone)
+    assert idea_texts(kept, idle) == (*kept_summary, "adopted")
+    assert idea_texts(kept, active) == untouched and idea_texts(kept, elsewhere) == untouched
+    [again] = run_due(kept, NOW + timedelta(days=1))
+    assert "idle idea" not in again  # nothing more to clear, so the line does not mention ideas
