@@ -21,6 +21,7 @@ from handlers import (
     events,
     home,
     ideas,
+    instruments,
     matching,
     mentorship,
     people,
@@ -43,6 +44,7 @@ HANDLER_MODULES = (
     ideas,
     tracks,
     matching,
+    instruments,
 )
 
 

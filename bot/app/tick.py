@@ -10,6 +10,7 @@ from bot.checkins import home as checkins
 from bot.concerns import posting
 from bot.digests import posting as digests
 from bot.ideas import notices as idea_notices
+from bot.instruments import sender as instruments
 from bot.kernel import programs_live
 from bot.kernel.deps import Deps
 from bot.kernel.logging_setup import log_failure
@@ -27,6 +28,7 @@ Job = Callable[[Deps, datetime], list[str]]
 JOBS: list[tuple[str, Job]] = [
     ("programs", programs_live.run_due),  # first: an edited programs.yml counts in this very tick
     ("checkins", checkins.run_due),
+    ("instruments", instruments.run_due),
     ("digests", digests.run_due),
     ("concerns", posting.run_due),
     ("reflections", session_notices.run_due),

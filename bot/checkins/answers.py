@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from bot.checkins import blocks, climate, schedule
 from bot.kernel.authz import NotAllowed
+from bot.kernel.clock import zone_of
 from bot.kernel.deps import Deps
 from bot.kernel.people import display_name
 from bot.kernel.programs import Program, ProgramsConfig
@@ -65,7 +66,7 @@ def zone_for(session: Session, *, programs: ProgramsConfig, user_id: str, progra
     """The person's Slack timezone, else the program's (else UTC)."""
     person = get_person(session, user_id=user_id)
     program = programs.get(program_id) if program_id else None
-    return schedule.zone_of(person.timezone if person else None, program.timezone if program else "UTC")
+    return zone_of(person.timezone if person else None, program.timezone if program else "UTC")
 
 
 def owned(
@@ -83,7 +84,7 @@ def owned(
     if program is None:
         raise CheckinClosed("This check-in's program has ended, so it can no longer be answered.")
     person = get_person(session, user_id=user_id)
-    zone = schedule.zone_of(person.timezone if person else None, program.timezone)
+    zone = zone_of(person.timezone if person else None, program.timezone)
     if checkin.status not in repo.ANSWERABLE or now >= checkin.expires_at:
         raise CheckinClosed(
             f"This check-in for {day_label(checkin.period)} closed on "

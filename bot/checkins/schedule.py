@@ -100,16 +100,6 @@ def next_period(config: CheckinConfig, zone: ZoneInfo, anchor: datetime, *, afte
         day += interval
 
 
-def zone_of(timezone: str | None, fallback: str) -> ZoneInfo:
-    """The mentee's zone when known and valid, else the program's."""
-    if timezone:
-        try:
-            return ZoneInfo(timezone)
-        except (ValueError, KeyError, OSError):
-            pass
-    return ZoneInfo(fallback)
-
-
 def paused_at(paused_from: datetime | None, paused_until: datetime | None, at: datetime) -> bool:
     """Whether a pause [paused_from, paused_until) covers `at`; no end means until resumed."""
     if paused_from is None or at < paused_from:

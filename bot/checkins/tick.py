@@ -31,6 +31,7 @@ from bot.checkins import blocks, climate, schedule
 from bot.checkins.answers import deliver_note
 from bot.checkins.edmondson import item_for
 from bot.kernel import metrics
+from bot.kernel.clock import zone_of
 from bot.kernel.deps import Deps
 from bot.kernel.people import REFRESH_AFTER, apply_profile
 from bot.kernel.programs import Program
@@ -191,7 +192,7 @@ class CheckinTick:
         due: list[Due] = []
         unsent: list[dict[str, Any]] = []
         for row in rows:
-            zone = schedule.zone_of(row.timezone, program.timezone)
+            zone = zone_of(row.timezone, program.timezone)
             mentee = Mentee(row.mentee_id, display_name(row.real_name, row.display_name, row.mentee_id), zone)
             periods = schedule.periods_due(program.checkins, zone, row.anchor, since=since, until=self.now)
             for period in periods:
@@ -309,7 +310,7 @@ class CheckinTick:
                 if person
                 else claimed.mentee_id
             )
-            zone = schedule.zone_of(person.timezone if person else None, program.timezone)
+            zone = zone_of(person.timezone if person else None, program.timezone)
             audience = blocks.Audience(program.privacy.min_group_size)
             recovering = dataclasses.replace(claimed, recover=recover[claimed.id])
             pause = pauses.get(claimed.mentee_id)
@@ -533,7 +534,7 @@ class CheckinTick:
         fallback = program.timezone if program else "UTC"
         with self.deps.sessions.begin() as session:
             person = people_by_id(session, user_ids=[row.mentee_id]).get(row.mentee_id)
-        return schedule.zone_of(person.timezone if person else None, fallback)
+        return zone_of(person.timezone if person else None, fallback)
 
     # -- closing expired DMs -------------------------------------------------------------------------
 

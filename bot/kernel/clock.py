@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
 
 def utcnow() -> datetime:
@@ -17,3 +18,13 @@ class SettableClock:
 
     def __call__(self) -> datetime:
         return self.now
+
+
+def zone_of(timezone: str | None, fallback: str) -> ZoneInfo:
+    """A person's zone when known and valid, else the program's (`fallback`, validated at load time)."""
+    if timezone:
+        try:
+            return ZoneInfo(timezone)
+        except (ValueError, KeyError, OSError):
+            pass
+    return ZoneInfo(fallback)

@@ -354,6 +354,45 @@ class MatchingConfig(_FrozenModel):
         return self
 
 
+MAX_PAIR_MONTH = 60
+
+
+def _pair_months(months: tuple[int, ...]) -> tuple[int, ...]:
+    if list(months) != sorted(set(months)):
+        raise _problem(f"{list(months)} must list different months in increasing order, like [3, 12]")
+    return months
+
+
+PairMonth = Annotated[int, Strict(), Field(ge=1, le=MAX_PAIR_MONTH)]
+PairMonths = Annotated[tuple[PairMonth, ...], AfterValidator(_pair_months)]
+
+
+class InstrumentSchedule(_FrozenModel):
+    """One validated instrument (bot/instruments/data) sent as a survey on a calendar or pair cadence.
+
+    Which ids exist, and which rate the mentor (those go by `pair_months`), is checked against the
+    catalogue by bot.instruments.config: the kernel knows no feature's data.
+    """
+
+    id: Annotated[str, BeforeValidator(_slug("instrument id"))]
+    cadence: Literal["monthly", "quarterly"] | None = None
+    pair_months: PairMonths = ()  # months since the pair started, for instruments about the mentor
+
+    @model_validator(mode="after")
+    def _one_cadence(self) -> Self:
+        if (self.cadence is None) == (not self.pair_months):
+            raise _problem(
+                "needs either cadence (monthly or quarterly) or pair_months (like [3, 12]), not both"
+            )
+        return self
+
+
+def _unique_instruments(items: tuple[InstrumentSchedule, ...]) -> tuple[InstrumentSchedule, ...]:
+    for index, value, earlier in _duplicates([item.id for item in items]):
+        raise _problem(f"duplicate instrument '{value}' (also instruments[{earlier}])", index, "id")
+    return items
+
+
 class Program(_FrozenModel):
     """One mentorship program (cohort) as configured by its operators."""
 
@@ -381,6 +420,8 @@ class Program(_FrozenModel):
     # A directory of supervised-practice track files for this program, relative to this file: a file
     # there replaces the shipped track with the same id, or adds one (validated by bot.tracks.catalog).
     tracks: TracksDirectory | None = None
+    # Validated instruments sent as surveys, each on its own cadence (bot.instruments.surveys).
+    instruments: Annotated[tuple[InstrumentSchedule, ...], AfterValidator(_unique_instruments)] = ()
 
     @property
     def tz(self) -> ZoneInfo:

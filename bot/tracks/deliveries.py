@@ -2,40 +2,25 @@
 the mentor, attestation requests to the supervising physician. Each exactly once.
 
 Every DM is claimed in the database before it goes out: a unique (milestone, kind, recipient) row,
-inserted with this tick's token. The token is proved by compare-and-set, renewing the claim's lease, just
-before each attempt to send (bot.slack.client.send_fenced), so a claim taken over after LEASE is never
-sent by its old holder too. A claim whose process died, and a send that failed ambiguously (a 5xx or a
-dropped connection, after which Slack may have posted), is looked for in the recipient's DM by its
-metadata before it is sent again. A DM reaches each reader at the track's prompt time on its day in
-their own timezone; one missed while the bot was down goes out late within GRACE, after that it is
-recorded as missed.
+inserted with this tick's token. bot.slack.claimed_dms sends it exactly once, as it does surveys:
+fenced by the claim's token, looked for in the DM before a resend, retried with backoff. A DM reaches
+each reader at the track's prompt time on its day in their own timezone; one missed while the bot was
+down goes out late within GRACE, after that it is recorded as missed.
 """
 
 from __future__ import annotations
 
-import logging
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.checkins.schedule import zone_of
+from bot.kernel.clock import zone_of
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
-from bot.slack.client import ClaimLost, send_fenced
-from bot.slack.delivery import (
-    RETRYABLE_ERRORS,
-    TickClock,
-    TokenBucket,
-    find_posted,
-    is_ambiguous,
-    is_dead_token,
-    process_token,
-    slack_error,
-)
-from bot.slack.token_state import token_failure
+from bot.slack.claimed_dms import LEASE, ClaimedDmTick, Message
 from bot.tracks.audience import ATTEST, GAP, PROMPT, audience
 from bot.tracks.calendar import send_instant
 from bot.tracks.evidence import review_evidence, track_of
@@ -44,12 +29,8 @@ from storage.models import TrackEnrolment, TrackMilestone
 from storage.repositories import tracks as repo
 from storage.repositories.people import people_by_id
 
-log = logging.getLogger("mentorbot.tracks")
-
 EVENT = "mentorbot_track"
-LEASE = timedelta(minutes=5)  # far longer than one attempt to send; each attempt renews it first
 GRACE = timedelta(days=3)
-MAX_BACKOFF_MINUTES = 60
 _LABELS = {PROMPT: "journey prompts", GAP: "gap flags", ATTEST: "attestation requests"}
 
 
@@ -74,25 +55,14 @@ def run_due(deps: Deps, now: datetime) -> list[str]:
     return TrackTick(deps, now).run()
 
 
-@dataclass
-class TrackTick:
-    deps: Deps
-    now: datetime
-    token: str = field(default_factory=process_token)
-    counts: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, outcome) -> n
+class TrackTick(ClaimedDmTick[repo.Claimed]):
+    """This tick's track DMs (bot.slack.claimed_dms does the claiming, sending and recording)."""
 
-    def __post_init__(self) -> None:
-        self.clock = TickClock(self.now, self.deps.clock)
-        self.limiter = TokenBucket(self.deps.settings.send_rate_per_second)
+    noun = "track DM"
 
-    def run(self) -> list[str]:
-        if token_failure() is not None:
-            return []  # Slack refuses the token: told once by bot.slack.token_state; retried when it works
-        for claimed in self._claim_new(self._plan()) + self._reclaim():
-            if token_failure() is not None:
-                break
-            self._deliver(claimed)
-        return self._lines()
+    def __init__(self, deps: Deps, now: datetime) -> None:
+        super().__init__(deps, now)
+        self.counts: Counter[tuple[str, str]] = Counter()  # (kind, outcome) -> n
 
     # -- planning ------------------------------------------------------------------------------------
 
@@ -140,9 +110,10 @@ class TrackTick:
         evidence = review_evidence(session, enrolment=enrolment, milestone=milestone, until=self.now.date())
         return bool(evidence.gaps)
 
-    # -- claiming ------------------------------------------------------------------------------------
+    # -- claiming, sending, recording -------------------------------------------------------------------
 
-    def _claim_new(self, due: list[Due]) -> list[repo.Claimed]:
+    def claim_due(self) -> list[repo.Claimed]:
+        due = self._plan()
         rows = [
             {
                 "milestone_id": d.milestone_id,
@@ -163,109 +134,39 @@ class TrackTick:
                 self.counts[(d.kind, d.status)] += 1
         return claimed
 
-    def _reclaim(self) -> list[repo.Claimed]:
+    def retry_candidates(self) -> list[int]:
         with self.deps.read_sessions.begin() as session:
-            ids = repo.retry_candidates(session, now=self.now, stale_before=self.now - LEASE)
-        won = []
-        for delivery_id in ids:
-            with self.deps.sessions.begin() as session:
-                claimed = repo.reclaim(
-                    session,
-                    delivery_id=delivery_id,
-                    token=self.token,
-                    now=self.clock(),
-                    stale_before=self.clock() - LEASE,
-                )
-            if claimed is not None:
-                won.append(claimed)
-        return won
+            return repo.retry_candidates(session, now=self.now, stale_before=self.now - LEASE)
 
-    # -- sending -------------------------------------------------------------------------------------
+    def reclaim(self, row_id: int) -> repo.Claimed | None:
+        with self.deps.sessions.begin() as session:
+            now = self.clock()
+            return repo.reclaim(
+                session, delivery_id=row_id, token=self.token, now=now, stale_before=now - LEASE
+            )
 
-    def _deliver(self, claimed: repo.Claimed) -> None:
-        if claimed.recover:
-            try:
-                ts = self._find(claimed)
-            except RETRYABLE_ERRORS:
-                return  # unknown: the claim stays, and a later tick looks again after LEASE
-            if ts is not None:
-                self._record(claimed, "sent", channel=ts[0], ts=ts[1])
-                return
+    def recipient(self, claimed: repo.Claimed) -> str:
+        return claimed.recipient_id
+
+    def metadata(self, claimed: repo.Claimed) -> dict[str, Any]:
+        return metadata(claimed.id)
+
+    def message(self, claimed: repo.Claimed) -> Message | None:
         if self.now - claimed.due_at > GRACE:
-            self._record(claimed, "missed")
-            return
-        self._post(claimed)
-
-    def _post(self, claimed: repo.Claimed) -> None:
+            return None
         with self.deps.read_sessions.begin() as session:
-            text, blocks = build_message(session, deps=self.deps, claimed=claimed, now=self.now)
-        self.limiter.acquire()
-        try:
-            response = send_fenced(
-                lambda: self._renew(claimed),
-                lambda: self.deps.client.chat_postMessage(
-                    channel=claimed.recipient_id, text=text, blocks=blocks, metadata=metadata(claimed.id)
-                ),
-            )
-        except ClaimLost:
-            return  # another process holds it now, and sends it
-        except RETRYABLE_ERRORS as exc:
-            self._failed(claimed, exc)
-            return
-        self._record(claimed, "sent", channel=str(response["channel"]), ts=str(response["ts"]), attempt=True)
+            return build_message(session, deps=self.deps, claimed=claimed, now=self.now)
 
-    def _failed(self, claimed: repo.Claimed, exc: Exception) -> None:
-        """A 5xx or a dropped connection may come after Slack posted: look before calling it failed."""
-        if is_ambiguous(exc):
-            try:
-                found = self._find(claimed)
-            except RETRYABLE_ERRORS:
-                found = None  # unknown: recorded failed; its retry looks in the DM first
-            if found is not None:
-                self._record(claimed, "sent", channel=found[0], ts=found[1], attempt=True)
-                return
-        wait = timedelta(minutes=min(2 ** (claimed.attempts + 1), MAX_BACKOFF_MINUTES))
-        if not is_dead_token(exc):
-            log.warning(
-                "track DM %d not delivered (%s); retrying after %s", claimed.id, slack_error(exc), wait
-            )
-        self._record(claimed, "failed", error=slack_error(exc), not_before=self.now + wait, attempt=True)
-
-    def _find(self, claimed: repo.Claimed) -> tuple[str, str] | None:
-        """(channel, ts) of this DM if it is already in the recipient's DM. Raises when it cannot tell."""
-        channel = self.deps.client.conversations_open(users=claimed.recipient_id)["channel"]["id"]
-        ts = find_posted(self.deps.client, channel=channel, metadata=metadata(claimed.id))
-        return None if ts is None else (str(channel), ts)
-
-    def _renew(self, claimed: repo.Claimed) -> bool:
+    def renew(self, claimed: repo.Claimed) -> bool:
         with self.deps.sessions.begin() as session:
             return repo.renew_claim(session, delivery_id=claimed.id, token=self.token, now=self.clock())
 
-    def _record(
-        self,
-        claimed: repo.Claimed,
-        status: str,
-        *,
-        channel: str | None = None,
-        ts: str | None = None,
-        error: str | None = None,
-        not_before: datetime | None = None,
-        attempt: bool = False,
-    ) -> None:
-        values = {
-            "status": status,
-            "channel": channel,
-            "ts": ts,
-            "sent_at": self.clock() if status == "sent" else None,
-            "last_error": error,
-            "not_before": not_before,
-            "attempts": claimed.attempts + int(attempt),
-        }
+    def record(self, claimed: repo.Claimed, status: str, values: dict[str, Any]) -> None:
         with self.deps.sessions.begin() as session:
             if repo.record_delivery(session, delivery_id=claimed.id, token=self.token, values=values):
                 self.counts[(claimed.kind, status)] += 1
 
-    def _lines(self) -> list[str]:
+    def lines(self) -> list[str]:
         lines = []
         for kind, label in _LABELS.items():
             parts = [

@@ -7,6 +7,12 @@ from storage.models.concerns import Concern, ConcernMessage
 from storage.models.digests import DigestPost
 from storage.models.events import ProcessedEvent
 from storage.models.ideas import Idea, IdeaComment, IdeaCycle, IdeaNotice
+from storage.models.instruments import (
+    InstrumentAnswer,
+    InstrumentPending,
+    InstrumentPeriod,
+    InstrumentSurvey,
+)
 from storage.models.keys import KeyCheck, KeyRotation, KeyRotationCursor
 from storage.models.matching import (
     MatchConstraint,
@@ -37,6 +43,10 @@ __all__ = [
     "IdeaComment",
     "IdeaCycle",
     "IdeaNotice",
+    "InstrumentAnswer",
+    "InstrumentPending",
+    "InstrumentPeriod",
+    "InstrumentSurvey",
     "KeyCheck",
     "KeyRotation",
     "KeyRotationCursor",
