@@ -32,6 +32,7 @@ from bot.reflections.reflect import (
     modal_spec,
     own_notes_text,
     submit_reflection,
+    suggested_pairs,
 )
 from bot.reflections.terms import CONFIRMED, DISPUTED
 from handlers.common import Body, ack_only, ephemeral, pressed_on, safe_lazy, tell, with_deps
@@ -45,6 +46,7 @@ def register(app: App, *, deps: Deps) -> None:
         ack=with_deps(submit_reflection_form, deps), lazy=[safe_lazy(after_submit, deps=deps)]
     )
     app.action(PAIR_ACTION)(ack=ack_only, lazy=[safe_lazy(update_modal, deps=deps)])
+    app.options(PAIR_ACTION)(with_deps(suggest_pairs, deps))
     app.action(SESSION_ACTION)(ack=ack_only, lazy=[safe_lazy(update_modal, deps=deps)])
     app.action(CONFIRM_ACTIONS)(ack=ack_only, lazy=[safe_lazy(confirm_session, deps=deps)])
     app.action(DISPUTE_ACTIONS)(ack=ack_only, lazy=[safe_lazy(dispute_session, deps=deps)])
@@ -67,6 +69,13 @@ def ack_reflect(ack: Ack, command: dict[str, str], *, deps: Deps) -> None:
         ack(**ephemeral(NO_PAIR))
     else:
         ack()
+
+
+def suggest_pairs(ack: Ack, body: Body, *, deps: Deps) -> None:
+    """Options for the pair select once a person has more pairs than a static select holds."""
+    with deps.read_sessions.begin() as session:
+        options = suggested_pairs(session, deps=deps, user_id=body["user"]["id"], query=body.get("value", ""))
+    ack(options=options)
 
 
 def open_reflect_modal(command: dict[str, str], client: WebClient, respond: Respond, *, deps: Deps) -> None:

@@ -55,29 +55,38 @@ def _plain(text: str) -> TextObject:
     return kit.plain(text, emoji=True)
 
 
-def _button(label: str, action_id: str, value: str, *, primary: bool = False) -> dict[str, Any]:
-    return kit.button(label, action_id, value, style="primary" if primary else None, emoji=True)
+def _button(label: str, action_id: str, value: str, *, says: str, primary: bool = False) -> dict[str, Any]:
+    style = "primary" if primary else None
+    return kit.button(label, action_id, value, accessibility_label=says, style=style, emoji=True)
 
 
 def wellbeing_label(score: int) -> str:
     return f"{score} · {WELLBEING[score]}"
 
 
-def _open_button(checkin_id: int, label: str) -> dict[str, Any]:
-    return _button(label, OPEN_ACTION, str(checkin_id), primary=True)
+def _open_button(checkin_id: int, label: str, *, says: str) -> dict[str, Any]:
+    return _button(label, OPEN_ACTION, str(checkin_id), says=says, primary=True)
 
 
 def prompt(*, checkin_id: int, name: str, open_until: str, audience: Audience) -> tuple[str, Blocks]:
     """The check-in DM: quick wellbeing buttons and the full check-in behind "Answer"."""
     buttons = [
-        _button(wellbeing_label(score), WELLBEING_ACTION.format(score=score), f"{checkin_id}:{score}")
+        _button(
+            wellbeing_label(score),
+            WELLBEING_ACTION.format(score=score),
+            f"{checkin_id}:{score}",
+            says=f"Rate your wellbeing this week {score} of 5: {WELLBEING[score]}",
+        )
         for score in WELLBEING
     ]
     blocks: Blocks = [
         section(f"Hi {escape(name)}, it's check-in time. *How are you doing this week?*"),
         actions(buttons, block_id=WELLBEING_BLOCK),
         context(f"Wellbeing — who sees it: {audience.wellbeing}."),
-        actions([_open_button(checkin_id, "Answer")], block_id=OPEN_BLOCK),
+        actions(
+            [_open_button(checkin_id, "Answer", says="Open this week's check-in in full")],
+            block_id=OPEN_BLOCK,
+        ),
         context(
             f"*Answer* opens the full check-in: wellbeing; one team-climate question ({audience.psych}); "
             f"whether you have met your mentor and an optional note ({audience.mentor_only} sees both). "
@@ -112,7 +121,9 @@ def thanks(
     blocks: Blocks = [
         section(f":white_check_mark: Thank you, {escape(name)}. Your check-in for {period} is recorded:"),
         section("\n".join(lines)),
-        actions([_open_button(checkin_id, "Change or add answers")]),
+        actions(
+            [_open_button(checkin_id, "Change or add answers", says=f"Change your check-in for {period}")]
+        ),
         context(f"You can change your answers until {open_until} your time."),
     ]
     return f"Thank you — your check-in for {period} is recorded.", blocks
@@ -128,7 +139,8 @@ def closed(*, period: str, closed_at: str) -> tuple[str, Blocks]:
 
 def reminder(*, checkin_id: int, period: str, open_until: str) -> tuple[str, Blocks]:
     text = f"A reminder: your check-in for {period} is still open until {open_until} your time."
-    blocks: Blocks = [section(text), actions([_open_button(checkin_id, "Answer")])]
+    button = _open_button(checkin_id, "Answer", says=f"Answer your check-in for {period}")
+    blocks: Blocks = [section(text), actions([button])]
     return text, blocks
 
 
@@ -247,7 +259,11 @@ def message_view(title: str, text: str) -> View:
 def pause_actions(*, paused: bool) -> Block:
     """The one Pause / Resume check-ins button, wherever App Home shows a mentee's check-ins."""
     if paused:
-        button = kit.button("Resume check-ins", RESUME_HOME_ACTION, "resume", style="primary")
+        says = "Resume your check-ins now"
+        button = kit.button(
+            "Resume check-ins", RESUME_HOME_ACTION, "resume", accessibility_label=says, style="primary"
+        )
     else:
-        button = kit.button("Pause for 2 weeks", PAUSE_HOME_ACTION, "2w")
+        says = "Pause your check-ins for 2 weeks"
+        button = kit.button("Pause for 2 weeks", PAUSE_HOME_ACTION, "2w", accessibility_label=says)
     return actions([button], block_id=PAUSE_BLOCK)

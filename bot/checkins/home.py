@@ -16,9 +16,12 @@ from bot.kernel.people import display_name
 from bot.kernel.roles import Role, UserRoles
 from bot.kernel.text import day_label, escape
 from bot.slack.blocks import section
+from bot.slack.caps import capped_text
 from storage.repositories import checkins as repo
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
+
+MAX_MENTEES = 25  # mentees' latest check-ins listed on a mentor's Home
 
 
 def run_due(deps: Deps, now: datetime) -> list[str]:
@@ -104,8 +107,9 @@ def _mentor_home(session: Session, *, deps: Deps, user_id: str) -> list[dict[str
             )
     if not lines:
         return []
-    text = "*Your mentees' latest check-ins* (only you see these)\n" + "\n".join(lines)
-    return [section(text[:2900])]
+    # The title goes above the list, within the section's 3,000 characters.
+    listed = capped_text(lines, where="too many mentees to list here.", max_lines=MAX_MENTEES, max_chars=2900)
+    return [section("*Your mentees' latest check-ins* (only you see these)\n" + listed)]
 
 
 def _answer_summary(row: Any) -> str:

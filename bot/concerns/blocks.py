@@ -222,8 +222,20 @@ def _sender_actions() -> Block:
     )
     return kit.actions(
         [
-            kit.button("Reply", ACTION_SENDER_REPLY, style="primary", emoji=False),
-            kit.button("Close case", ACTION_SENDER_CLOSE, emoji=False, confirm=close_confirm),
+            kit.button(
+                "Reply",
+                ACTION_SENDER_REPLY,
+                accessibility_label="Reply anonymously to the coordinators on your concern",
+                style="primary",
+                emoji=False,
+            ),
+            kit.button(
+                "Close case",
+                ACTION_SENDER_CLOSE,
+                accessibility_label="Close your concern case",
+                emoji=False,
+                confirm=close_confirm,
+            ),
         ],
         block_id=SENDER_ACTIONS_BLOCK,
     )
@@ -276,20 +288,26 @@ def _value(concern_id: str, where: str) -> str:
 def responder_actions(concern: Concern, *, where: str) -> Block:
     """Reply / Acknowledge / Resolve for one concern; `where` is "list" or "post" (what to redraw)."""
     value = _value(concern.id, where)
+    # Named by category and week, as the headline shows it: nothing about the sender.
+    about = f"the {CATEGORIES.get(concern.category, concern.category)} concern, {week_label(concern.week)}"
     elements: list[dict[str, Any]] = []
     if concern.replies_allowed and concern.status != "closed":
-        elements.append(_button(f"{ACTION_REPLY}:{concern.id}", "Reply", value, style="primary"))
+        elements.append(
+            _button(f"{ACTION_REPLY}:{concern.id}", "Reply", value, f"Reply to {about}", "primary")
+        )
     if concern.status == "open":
-        elements.append(_button(f"{ACTION_ACKNOWLEDGE}:{concern.id}", "Acknowledge", value))
+        elements.append(
+            _button(f"{ACTION_ACKNOWLEDGE}:{concern.id}", "Acknowledge", value, f"Acknowledge {about}")
+        )
     if concern.status in ("open", "acknowledged"):
-        elements.append(_button(f"{ACTION_RESOLVE}:{concern.id}", "Resolve", value))
+        elements.append(_button(f"{ACTION_RESOLVE}:{concern.id}", "Resolve", value, f"Resolve {about}"))
     if not elements:
         return context(f"*{STATUSES.get(concern.status, concern.status)}*")
     return kit.actions(elements, block_id=RESPONDER_ACTIONS_BLOCK.format(concern_id=concern.id))
 
 
-def _button(action_id: str, label: str, value: str, *, style: str | None = None) -> dict[str, Any]:
-    return kit.button(label, action_id, value, style=style, emoji=False)
+def _button(action_id: str, label: str, value: str, says: str, style: str | None = None) -> dict[str, Any]:
+    return kit.button(label, action_id, value, accessibility_label=says, style=style, emoji=False)
 
 
 def _headline(concern: Concern) -> str:

@@ -226,7 +226,8 @@ def _overdue_lines(overdue: list[OverdueLine], total: int) -> list[str]:
         since = f"last session {day(pair.last_session)}" if pair.last_session else "no session yet"
         lines.append(f"• {escape(pair.mentor)} & {escape(pair.mentee)} — {pair.days_since} days, {since}")
     if total > len(overdue):
-        lines.append(f"…and {total - len(overdue)} more.")
+        more = total - len(overdue)
+        lines.append(f"…and {more} more, longest first above; each mentor sees their own on App Home.")
     return lines
 
 
@@ -286,10 +287,11 @@ def fit_blocks(blocks: list[Block], limit: int = MAX_BLOCKS) -> list[Block]:
 # -- the preview (App Home's button and its modal) -------------------------------------------------------
 
 
-def preview_button(program_id: str, *, first: bool) -> Element:
+def preview_button(program_id: str, *, first: bool, program_name: str) -> Element:
     """The "Preview digest" button for one program; Slack wants action ids unique within a view."""
     action_id = PREVIEW_ACTION if first else f"{PREVIEW_ACTION}.{program_id}"
-    return kit.button("Preview digest", action_id, program_id)
+    says = f"Preview this week's digest for {program_name}"
+    return kit.button("Preview digest", action_id, program_id, accessibility_label=says)
 
 
 def preview_modal(blocks: list[Block]) -> View:

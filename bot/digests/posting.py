@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from bot.digests.blocks import DigestMessage, day, render_digest
+from bot.digests.chart_alt import chart_alt_text
 from bot.digests.content import Digest, build_digest
 from bot.digests.trend_chart import render_trend_png
 from bot.digests.weeks import WEEK, due_at, latest_due_week
@@ -385,6 +386,7 @@ def _share_chart(deps: Deps, *, digest: Digest, channel: str, ts: str, note: str
             file=chart_png(digest),
             filename=f"digest-{digest.program.id}-{digest.week}.png",
             title=f"Wellbeing and psychological safety, 8 weeks to {day(digest.week)}",
+            alt_txt=chart_alt_text(digest),
             initial_comment=f"8-week trend for {digest.program.name} (hidden weeks are gaps).",
         )
     except RETRYABLE_ERRORS as exc:

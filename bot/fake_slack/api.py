@@ -101,6 +101,7 @@ def chat_post_message(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     thread_ts = _text(args, "thread_ts")
     with store.lock:
         channel = store.resolve_channel(args.get("channel"), create=True)
+        store.require_member(channel)
         micros, ts = store.next_ts()
         message = _bot_message(store, ts, content)
         if thread_ts:
@@ -185,12 +186,14 @@ def conversations_open(store: Store, args: dict[str, Any]) -> dict[str, Any]:
 def conversations_info(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     with store.lock:
         channel = store.resolve_channel(args.get("channel"), create=False)
+        is_member = channel.id not in store.channels_without_bot
     info: dict[str, Any] = {
         "id": channel.id,
         "name": channel.name,
         "is_im": channel.id.startswith("D"),
         "is_channel": channel.id.startswith("C"),
         "is_mpim": channel.id.startswith("G"),
+        "is_member": is_member,
     }
     if channel.id.startswith("D"):
         info["user"] = channel.id[1:]
@@ -248,6 +251,7 @@ def conversations_history(store: Store, args: dict[str, Any]) -> dict[str, Any]:
     messages: list[dict[str, Any]] = []
     with store.lock:
         channel = store.resolve_channel(args.get("channel"), create=False)
+        store.require_member(channel)
         low, index = _history_bounds(channel, args)
         # Walk newest to oldest inside the bisected window: cost is O(log n + page size).
         while index > low and len(messages) < limit:

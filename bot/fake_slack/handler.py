@@ -113,7 +113,14 @@ class Dispatcher:
         self.store.record(Call(method, args, token, status, body, at), invalid=invalid)
         if self.faults.wait_if_held(reply_hold(method), wildcard=False):
             return _fault_reply(_DROPPED)
-        return _json_reply(status, body)
+        return _json_reply(status, body, self._scopes_header(token))
+
+    def _scopes_header(self, token: str | None) -> dict[str, str]:
+        """Slack names the token's granted scopes in every Web API reply (mentorbot doctor reads them)."""
+        if not token or token.startswith("xapp-"):
+            return {}
+        with self.store.lock:
+            return {"x-oauth-scopes": ",".join(self.store.granted_scopes)}
 
     def _pre_call_fault(self, method: str, wildcard: bool, channel: str | None = None) -> Fault | None:
         delay = self.faults.latency(method)

@@ -243,6 +243,34 @@ class SlackRequestSender:
         }
         return self.send_payload(payload, timestamp)
 
+    def block_suggestion(
+        self,
+        user_id: str,
+        *,
+        action_id: str,
+        value: str = "",
+        block_id: str | None = None,
+        view: dict[str, Any] | None = None,
+        timestamp: str | int | None = None,
+    ) -> SenderResponse:
+        """What Slack sends an external select's options listener as the person types `value`."""
+        payload: dict[str, Any] = {
+            "type": "block_suggestion",
+            "user": self._user(user_id, None),
+            "container": _container(None, view, None),
+            "api_app_id": self.api_app_id,
+            "token": self.verification_token,
+            "action_id": action_id,
+            "block_id": block_id or secrets.token_hex(3),
+            "value": value,
+            "team": self._team(),
+            "enterprise": None,
+            "is_enterprise_install": False,
+        }
+        if view is not None:
+            payload["view"] = self._full_view(view)
+        return self.send_payload(payload, timestamp)
+
     def event(
         self,
         event: dict[str, Any],

@@ -115,6 +115,27 @@ class FakeSlack:
         with self._store.lock:
             return self._store.ensure_channel(channel_id, name).id
 
+    def remove_bot(self, channel_id: str) -> None:
+        """The bot is no longer a member of the channel (created if unknown): Slack answers
+        not_in_channel to posts and history reads there, and conversations.info says is_member false."""
+        with self._store.lock:
+            self._store.channels_without_bot.add(self._store.ensure_channel(channel_id).id)
+
+    def invite_bot(self, channel_id: str) -> None:
+        with self._store.lock:
+            self._store.channels_without_bot.discard(self._store.ensure_channel(channel_id).id)
+
+    @property
+    def granted_scopes(self) -> tuple[str, ...]:
+        """The bot token's scopes as auth.test (any Web API reply) names them in x-oauth-scopes."""
+        with self._store.lock:
+            return self._store.granted_scopes
+
+    @granted_scopes.setter
+    def granted_scopes(self, scopes: tuple[str, ...] | list[str]) -> None:
+        with self._store.lock:
+            self._store.granted_scopes = tuple(scopes)
+
     def dm_channel(self, user_id: str) -> str:
         return dm_channel_id(user_id)
 

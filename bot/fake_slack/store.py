@@ -18,6 +18,20 @@ from bot.fake_slack.models import ApiError, Call, FakeUser, Upload
 
 TRIGGER_TTL_SECONDS = 3.0  # Slack expires trigger_ids after three seconds
 RESPONSE_URL_MAX_USES = 5  # Slack accepts five posts per response_url
+# The bot scopes manifest.yml asks for (tests/app/test_doctor.py keeps the two equal): what auth.test
+# reports granted in its x-oauth-scopes header unless a test grants fewer.
+MANIFEST_BOT_SCOPES = (
+    "commands",
+    "chat:write",
+    "im:write",
+    "im:history",
+    "channels:history",
+    "groups:history",
+    "users:read",
+    "users:read.email",
+    "dnd:read",
+    "files:write",
+)
 
 
 @dataclass
@@ -72,11 +86,13 @@ class Store:
         self._last_micros = 0
         self.users: dict[str, FakeUser] = {}
         self.user_ids_by_email: dict[str, str] = {}
+        self.granted_scopes: tuple[str, ...] = MANIFEST_BOT_SCOPES
         self.reset()
 
     def reset(self) -> None:
         with self.lock:
             self.channels: dict[str, Channel] = {}
+            self.channels_without_bot: set[str] = set()  # Slack answers not_in_channel there
             self.ephemerals: list[dict[str, Any]] = []
             self.view_order: list[str] = []
             self.views_by_id: dict[str, dict[str, Any]] = {}
@@ -141,6 +157,10 @@ class Store:
             channel = Channel(channel_id, name or channel_id.lower())
             self.channels[channel_id] = channel
         return channel
+
+    def require_member(self, channel: Channel) -> None:
+        if channel.id in self.channels_without_bot:
+            raise ApiError("not_in_channel")
 
     def resolve_channel(self, channel_id: Any, create: bool) -> Channel:
         """Find a conversation by id; a user id means that user's DM, as chat.postMessage allows."""

@@ -22,6 +22,13 @@ MAX_VIEW_BLOCKS = 100
 MAX_TEXT_CHARS = 40_000
 MAX_SECTION_FIELDS = 10
 MAX_ACTIONS_ELEMENTS = 25
+MAX_DISPLAY_TEXT = 4_000  # Slack accepts up to MAX_TEXT_CHARS but shows only this much of a message's text
+MAX_CONTEXT_TEXT = 3_000
+MAX_FIELD_TEXT = 2_000
+MAX_OPTION_TEXT = 75
+MAX_OPTION_VALUE = 150
+MAX_CHOICE_OPTIONS = 10  # checkboxes and radio_buttons
+MAX_SELECT_OPTIONS = 100
 VIEW_TYPES = frozenset({"modal", "home"})
 _VIEW_FIELDS = (
     "type",
@@ -117,10 +124,72 @@ def _structural_problems(kind: str, block: dict[str, Any]) -> list[str]:
             problems.append("input must have a plain_text label")
         if not isinstance(block.get("element"), dict):
             problems.append("input must have an element")
+    problems.extend(_text_limit_problems(kind, block))
     for element in _interactive_elements(block):
         if element.get("type") not in ELEMENT_TYPES:
             problems.append(f"unknown element type {element.get('type')!r}")
+        problems.extend(_option_problems(element))
+        problems.extend(_label_problems(element))
     return problems
+
+
+def _label_problems(element: dict[str, Any]) -> list[str]:
+    # The slack_sdk model checks the 75-character limit but takes any non-string, or "", as a label.
+    label = element.get("accessibility_label")
+    if "accessibility_label" not in element or (isinstance(label, str) and label):
+        return []
+    return [f"{element.get('type')}: accessibility_label must be a non-empty string"]
+
+
+def _text_limit_problems(kind: str, block: dict[str, Any]) -> list[str]:
+    # Limits Slack documents that the slack_sdk models leave unchecked.
+    if kind == "context":
+        texts, limit = block.get("elements") or [], MAX_CONTEXT_TEXT
+    elif kind == "section":
+        texts, limit = block.get("fields") or [], MAX_FIELD_TEXT
+    else:
+        return []
+    too_long = [t for t in texts if isinstance(t, dict) and len(str(t.get("text", ""))) > limit]
+    return [f"{kind}: text cannot exceed {limit} characters"] if too_long else []
+
+
+def _option_problems(element: dict[str, Any]) -> list[str]:
+    options = _all_options(element)
+    problems: list[str] = []
+    if (
+        element.get("type") in ("checkboxes", "radio_buttons")
+        and len(element.get("options") or []) > MAX_CHOICE_OPTIONS
+    ):
+        problems.append(f"{element['type']}: no more than {MAX_CHOICE_OPTIONS} options allowed")
+    for option in options:
+        if len(_text_of(option.get("text"))) > MAX_OPTION_TEXT:
+            problems.append(f"option text cannot exceed {MAX_OPTION_TEXT} characters")
+        if len(_text_of(option.get("description"))) > MAX_OPTION_TEXT:
+            problems.append(f"option description cannot exceed {MAX_OPTION_TEXT} characters")
+        if len(str(option.get("value", ""))) > MAX_OPTION_VALUE:
+            problems.append(f"option value cannot exceed {MAX_OPTION_VALUE} characters")
+    return list(dict.fromkeys(problems))
+
+
+def _all_options(element: dict[str, Any]) -> list[dict[str, Any]]:
+    found = [*(element.get("options") or []), *(element.get("initial_options") or [])]
+    for group in element.get("option_groups") or []:
+        if isinstance(group, dict):
+            found.extend(group.get("options") or [])
+    if isinstance(element.get("initial_option"), dict):
+        found.append(element["initial_option"])
+    return [option for option in found if isinstance(option, dict)]
+
+
+def _text_of(value: Any) -> str:
+    return str(value.get("text", "")) if isinstance(value, dict) else str(value or "")
+
+
+def display_problems(text: str | None) -> list[str]:
+    """Problems with a message's plain `text`: accepted up to 40,000 characters, shown only to 4,000."""
+    if text is not None and len(text) > MAX_DISPLAY_TEXT:
+        return [f"text of {len(text)} characters is cut to {MAX_DISPLAY_TEXT} when shown"]
+    return []
 
 
 def _has_text(value: Any) -> bool:
@@ -203,6 +272,22 @@ def _view_shell_problems(view: dict[str, Any]) -> list[str]:
     except _MODEL_ERRORS as exc:
         return [f"view: {exc}"]
     return []
+
+
+def validate_options_response(body: Any) -> list[str]:
+    """Problems with a `block_suggestion` answer: Slack shows at most 100 options, each of the usual size."""
+    if not isinstance(body, dict):
+        return ["options response must be a JSON object"]
+    options = body.get("options") or []
+    groups = body.get("option_groups") or []
+    problems = [] if isinstance(options, list) and isinstance(groups, list) else ["options must be an array"]
+    if problems:
+        return problems
+    if len(options) > MAX_SELECT_OPTIONS or len(groups) > MAX_SELECT_OPTIONS:
+        problems.append(f"no more than {MAX_SELECT_OPTIONS} options allowed")
+    return problems + _option_problems(
+        {"type": "external_select", "options": options, "option_groups": groups}
+    )
 
 
 def validate_metadata(metadata: Any) -> list[str]:

@@ -14,9 +14,15 @@ from bot.kernel.programs import Program
 from bot.kernel.roles import Role, UserRoles, roles_of
 from bot.kernel.text import day_text, plural
 from bot.pairs.welcome import DAY_NAMES
+from bot.slack.caps import MAX_MESSAGE_TEXT, capped_lines, capped_text
 from storage.models import Pair, Pause, Person
 from storage.repositories.pairs import active_pairs_of, program_counts
 from storage.repositories.people import get_person
+from storage.repositories.reflections import last_confirmed_by_pair
+
+MAX_PAIRS = 25  # pairs listed by `/mentorship status`: Slack shows 4,000 characters of a message
+MAX_PAIRS_TEXT = 2_500  # leaves room for the coordinator and check-in lines around the list
+SEE_HOME = "your App Home flags the pairs overdue for a session."
 
 
 def active_pause(session: Session, *, user_id: str, now: datetime) -> Pause | None:
@@ -94,6 +100,17 @@ def pair_line(pair: Pair, *, user_id: str) -> str:
     return f"Your mentor in *{pair.program_id}* is <@{pair.mentor_id}> ({since}{focus})."
 
 
+def pair_lines(session: Session, *, pairs: list[Pair], user_id: str) -> list[str]:
+    """A line per pair; past MAX_PAIRS, those longest without a confirmed session first, then a count."""
+    if len(pairs) <= MAX_PAIRS:
+        return [pair_line(pair, user_id=user_id) for pair in pairs]
+    last = last_confirmed_by_pair(session, pair_ids=[pair.id for pair in pairs])
+    waiting = sorted(pairs, key=lambda pair: (last.get(pair.id) or pair.started_at.date(), pair.id))
+    lines = [f"You are in {len(pairs):,} pairs; those longest without a confirmed session come first."]
+    listed = [pair_line(pair, user_id=user_id) for pair in waiting]
+    return lines + capped_lines(listed, where=SEE_HOME, max_lines=MAX_PAIRS, max_chars=MAX_PAIRS_TEXT)
+
+
 def status_text(session: Session, *, deps: Deps, user_id: str, now: datetime) -> str:
     """What the user is part of, in a few lines."""
     roles = roles_of(session, programs=deps.programs, user_id=user_id)
@@ -102,11 +119,11 @@ def status_text(session: Session, *, deps: Deps, user_id: str, now: datetime) ->
     lines = coordinator_lines(session, deps=deps, roles=roles)
     known = set(deps.programs.ids)
     pairs = [p for p in active_pairs_of(session, user_id=user_id) if p.program_id in known]
-    lines.extend(pair_line(pair, user_id=user_id) for pair in pairs)
+    lines.extend(pair_lines(session, pairs=pairs, user_id=user_id))
     mentee_pairs = [pair for pair in pairs if pair.mentee_id == user_id]
     if mentee_pairs:
         lines.extend(checkin_lines(session, deps=deps, user_id=user_id, mentee_pairs=mentee_pairs, now=now))
-    return "\n".join(lines)
+    return capped_text(lines, where=SEE_HOME, max_lines=len(lines), max_chars=MAX_MESSAGE_TEXT)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

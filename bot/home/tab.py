@@ -20,7 +20,8 @@ from bot.kernel.roles import Role, UserRoles, roles_of
 from bot.kernel.text import day_text, plural
 from bot.matching import home as matching
 from bot.reflections import home as reflections
-from bot.slack.blocks import Block, divider, header, section
+from bot.slack.blocks import MAX_TEXT, MAX_VIEW_BLOCKS, Block, context, divider, header, section
+from bot.slack.caps import capped_blocks, capped_text, more_line
 from bot.tracks import home as tracks
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of, program_counts
@@ -30,13 +31,12 @@ Blocks = list[Block]
 Section = Callable[..., Blocks]  # (session, *, deps, roles, now) -> blocks
 
 MAX_LISTED = 20  # people per list: the view holds at most 100 blocks
+SEE_STATUS = "`/mentorship status` lists your pairs."
 
 
 def _listed(lines: list[str]) -> str:
-    shown = lines[:MAX_LISTED]
-    if len(lines) > MAX_LISTED:
-        shown.append(f"…and {len(lines) - MAX_LISTED} more (`/mentorship status` lists them all).")
-    return "\n".join(shown)
+    # Sections hold 3,000 characters; a title goes above the list.
+    return capped_text(lines, where=SEE_STATUS, max_lines=MAX_LISTED, max_chars=MAX_TEXT - 200)
 
 
 def _active_pairs(session: Session, deps: Deps, user_id: str) -> list[Pair]:
@@ -85,6 +85,8 @@ def mentor_section(session: Session, *, deps: Deps, roles: UserRoles, now: datet
         return []
     pairs = [pair for pair in _active_pairs(session, deps, roles.user_id) if pair.mentor_id == roles.user_id]
     last = last_sessions(session, pair_ids=[pair.id for pair in pairs])
+    if len(pairs) > MAX_LISTED:  # only some fit: those longest without a session first
+        pairs = sorted(pairs, key=lambda pair: (pair.id in last, last.get(pair.id) or date.min, pair.id))
     mentees = []
     for pair in pairs:
         seen = last.get(pair.id)
@@ -157,8 +159,12 @@ def coordinator_section(session: Session, *, deps: Deps, roles: UserRoles, now: 
                 f"or `mentorbot roster import {program_id} FILE.csv`."
             )
         block = section(f"*{name}* (`{program_id}`)\n{summary}")
-        block["accessory"] = preview_button(program_id, first=index == 0)
+        block["accessory"] = preview_button(program_id, first=index == 0, program_name=name)
         blocks.append(block)
+    if len(program_ids) > MAX_LISTED:
+        blocks.append(
+            context(more_line(len(program_ids) - MAX_LISTED, "`/mentorship digest PROGRAM` for any."))
+        )
     return blocks
 
 
@@ -184,4 +190,8 @@ def build_home(session: Session, *, deps: Deps, user_id: str, now: datetime) -> 
         part = home_section(session, deps=deps, roles=roles, now=now)
         if part:
             blocks.extend([divider(), *part])
-    return {"type": "home", "blocks": blocks[:100]}
+    return {"type": "home", "blocks": capped_blocks(blocks, limit=MAX_VIEW_BLOCKS, note=_more_on_home)}
+
+
+def _more_on_home(hidden: int) -> str:
+    return more_line(hidden, "parts left out to keep the Home tab within Slack's limits. " + SEE_STATUS)

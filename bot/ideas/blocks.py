@@ -435,31 +435,35 @@ def latest_step(idea: IdeaView) -> tuple[int, str]:
 
 
 def _button(
-    action: str, idea_id: int, label: str, value: str | None = None, style: str | None = None
+    action: str, idea_id: int, label: str, value: str | None = None, style: str | None = None, *, says: str
 ) -> Element:
-    return kit.button(label, f"{action}:{idea_id}", value or str(idea_id), style=style, emoji=True)
+    value = value or str(idea_id)
+    return kit.button(label, f"{action}:{idea_id}", value, accessibility_label=says, style=style, emoji=True)
 
 
 def idea_buttons(idea: IdeaView, viewer: Viewer, *, about: tuple[int, str] | None = None) -> list[Element]:
     """Next step (the author), comment and open; on App Home (no `about`: the latest step) also share
     (the author) and evidence (the mentor), whose labels would go stale in a DM."""
     cycle_number, step = about or latest_step(idea)
+    idea_id, summary = (
+        idea.idea_id,
+        f"the idea {idea.summary}",
+    )  # what each button acts on, for screen readers
     buttons: list[Element] = []
     if viewer.next_step is not None:
-        buttons.append(
-            _button(NEXT_STEP_ACTION, idea.idea_id, NEXT_STEP_LABELS[viewer.next_step], style="primary")
-        )
-    buttons.append(
-        _button(COMMENT_ACTION, idea.idea_id, "Comment", comment_value(idea.idea_id, cycle_number, step))
-    )
-    buttons.append(_button(OPEN_ACTION, idea.idea_id, "Open"))
+        label = NEXT_STEP_LABELS[viewer.next_step]
+        buttons.append(_button(NEXT_STEP_ACTION, idea_id, label, style="primary", says=f"{label}: {summary}"))
+    value = comment_value(idea_id, cycle_number, step)
+    buttons.append(_button(COMMENT_ACTION, idea_id, "Comment", value, says=f"Comment on {summary}"))
+    buttons.append(_button(OPEN_ACTION, idea_id, "Open", says=f"Open {summary}"))
     if about is not None:
         return buttons
     if viewer.is_author:
         label = "Stop sharing with coordinators" if idea.shared else "Share with coordinators"
-        buttons.append(_button(SHARE_ACTION, idea.idea_id, label))
+        buttons.append(_button(SHARE_ACTION, idea_id, label, says=f"{label}: {summary}"))
     if viewer.may_mark_evidence:
-        buttons.append(_button(EVIDENCE_ACTION, idea.idea_id, "Mark as evidence"))
+        says = f"Mark as evidence: {summary}"
+        buttons.append(_button(EVIDENCE_ACTION, idea_id, "Mark as evidence", says=says))
     return buttons
 
 

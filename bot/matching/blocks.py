@@ -279,11 +279,22 @@ def _decision(proposal: ProposalView) -> list[Block]:
             confirm="Approve",
             deny="Not yet",
         )
+        says = f"Approve the {n} proposed pairs and welcome them"
         elements.append(
-            button(f"Approve {n} pairs", APPROVE_ACTION, str(proposal.id), style="primary", confirm=sure)
+            button(
+                f"Approve {n} pairs",
+                APPROVE_ACTION,
+                str(proposal.id),
+                accessibility_label=says,
+                style="primary",
+                confirm=sure,
+            )
         )
     if proposal.pins or proposal.forbids:
-        elements.append(button("Clear pins and forbids", CLEAR_ACTION, str(proposal.id)))
+        says = "Clear every pin and forbid, then re-run the proposal"
+        elements.append(
+            button("Clear pins and forbids", CLEAR_ACTION, str(proposal.id), accessibility_label=says)
+        )
     hint = context("Pin keeps a pair in every re-run; Forbid takes it out. Either re-runs at once.")
     return [actions(elements), hint] if elements else [hint]
 
@@ -309,9 +320,11 @@ def _pager(page: int, pages: int) -> list[Block]:
         return []
     elements = []
     if page > 0:
-        elements.append(button("◀ Previous", f"{PAGE_ACTION}.prev", str(page - 1)))
+        says = f"Show the previous page of pairs, page {page} of {pages}"
+        elements.append(button("◀ Previous", f"{PAGE_ACTION}.prev", str(page - 1), accessibility_label=says))
     if page < pages - 1:
-        elements.append(button("Next ▶", f"{PAGE_ACTION}.next", str(page + 1)))
+        says = f"Show the next page of pairs, page {page + 2} of {pages}"
+        elements.append(button("Next ▶", f"{PAGE_ACTION}.next", str(page + 1), accessibility_label=says))
     return [actions(elements), context(f"Page {page + 1} of {pages}")]
 
 
@@ -358,8 +371,10 @@ def working_view(text: str) -> View:
 # -- App Home ------------------------------------------------------------------------------------------
 
 
-def join_button(program_id: str, *, joined: bool) -> Element:
-    return button("Edit my profile" if joined else "Join matching", f"{JOIN_ACTION}.{program_id}", program_id)
+def join_button(program_id: str, *, joined: bool, program_name: str) -> Element:
+    face = "Edit my profile" if joined else "Join matching"
+    says = f"{'Edit your matching profile in' if joined else 'Join mentor matching in'} {program_name}"
+    return button(face, f"{JOIN_ACTION}.{program_id}", program_id, accessibility_label=says)
 
 
 def leave_button(program_id: str, program_name: str) -> Element:
@@ -369,8 +384,23 @@ def leave_button(program_id: str, program_name: str) -> Element:
         confirm="Leave",
         deny="Stay",
     )
-    return button("Leave matching", f"{LEAVE_ACTION}.{program_id}", program_id, style="danger", confirm=sure)
+    says = f"Leave matching in {program_name} and delete your profile"
+    return button(
+        "Leave matching",
+        f"{LEAVE_ACTION}.{program_id}",
+        program_id,
+        accessibility_label=says,
+        style="danger",
+        confirm=sure,
+    )
 
 
-def propose_button(program_id: str) -> Element:
-    return button("Propose matches", f"{PROPOSE_ACTION}.{program_id}", program_id, style="primary")
+def propose_button(program_id: str, program_name: str) -> Element:
+    says = f"Propose mentor-mentee matches for {program_name}"
+    return button(
+        "Propose matches",
+        f"{PROPOSE_ACTION}.{program_id}",
+        program_id,
+        accessibility_label=says,
+        style="primary",
+    )

@@ -35,17 +35,18 @@ def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime
                 f"*{program.name}* matches mentors and mentees. Join to be considered; only its "
                 "coordinators see your profile."
             )
-            buttons = [join_button(program.id, joined=False)]
+            buttons = [join_button(program.id, joined=False, program_name=program.name)]
         else:
             text = f"*{program.name}*: you are in matching as {ROLE_LABELS[profile.role].lower()}."
-            buttons = [join_button(program.id, joined=True), leave_button(program.id, program.name)]
+            joined = join_button(program.id, joined=True, program_name=program.name)
+            buttons = [joined, leave_button(program.id, program.name)]
         blocks += [section(text), actions(buttons)]
         if roles.has(Role.COORDINATOR, program.id):
-            blocks += coordinator_blocks(session, program_id=program.id)
+            blocks += coordinator_blocks(session, program_id=program.id, program_name=program.name)
     return blocks
 
 
-def coordinator_blocks(session: Session, *, program_id: str) -> list[Block]:
+def coordinator_blocks(session: Session, *, program_id: str, program_name: str) -> list[Block]:
     """How many have opted in, the open proposal if any, and the button that makes a new one."""
     roles = Counter(profile.role for profile in profiles_in(session, program_id=program_id))
     mentees = sum(roles[role] for role in MENTEE_ROLES)
@@ -55,5 +56,5 @@ def coordinator_blocks(session: Session, *, program_id: str) -> list[Block]:
     if waiting is not None:
         text += f" Proposal #{waiting.id} is waiting for approval; a new one replaces it."
     block = section(text)
-    block["accessory"] = propose_button(program_id)
+    block["accessory"] = propose_button(program_id, program_name)
     return [block]

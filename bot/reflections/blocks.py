@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from itertools import islice
 from typing import Any
 
 from bot.ideas.blocks import link_input
@@ -26,6 +27,7 @@ from bot.reflections.terms import (
 )
 from bot.slack import blocks as kit
 from bot.slack.blocks import Block, Element, TextObject, View, actions, context, section
+from bot.slack.caps import MAX_OPTIONS
 
 CALLBACK_ID = "reflect"
 SAVED_CALLBACK = "reflect_saved"
@@ -147,14 +149,35 @@ def reflect_modal(spec: ModalSpec) -> dict[str, Any]:
 
 def _who_blocks(spec: ModalSpec) -> list[Block]:
     if len(spec.pairs) > 1 and not spec.fixed_session:
-        options = [option(str(p.pair_id), p.label) for p in spec.pairs]
-        initial = str(spec.pair.pair_id) if spec.pair else None
-        block = _input(PAIR_BLOCK, "Who was the session with?", _select(PAIR_ACTION, options, initial))
+        block = _input(PAIR_BLOCK, "Who was the session with?", _pair_select(spec))
         block["dispatch_action"] = True
         return [block]
     pair = spec.pair or spec.pairs[0]
     role = "your mentee" if pair.caller_is_mentor else "your mentor"
     return [context(f"Session with *{pair.other_name}* ({role}, {pair.program_id})")]
+
+
+def _pair_select(spec: ModalSpec) -> dict[str, Any]:
+    # A static select holds 100 options; past that, Slack asks for them as the person types.
+    initial = str(spec.pair.pair_id) if spec.pair else None
+    if len(spec.pairs) <= MAX_OPTIONS:
+        return _select(PAIR_ACTION, [option(str(p.pair_id), p.label) for p in spec.pairs], initial)
+    element: dict[str, Any] = {
+        "type": "external_select",
+        "action_id": PAIR_ACTION,
+        "min_query_length": 0,
+        "placeholder": plain("Type a name"),
+    }
+    if spec.pair is not None:
+        element["initial_option"] = option(str(spec.pair.pair_id), spec.pair.label)
+    return element
+
+
+def pair_options(pairs: tuple[PairChoice, ...], query: str) -> list[dict[str, Any]]:
+    """The pairs whose label holds `query` (any case), at most the 100 Slack shows, as select options."""
+    wanted = query.strip().casefold()
+    found = (p for p in pairs if wanted in p.label.casefold())
+    return [option(str(p.pair_id), p.label) for p in islice(found, MAX_OPTIONS)]
 
 
 def _session_blocks(spec: ModalSpec) -> list[Block]:
@@ -333,32 +356,41 @@ def _status_line(notice: Notice) -> str:
     return "Confirmed sessions count toward protected time and CME credits; unconfirmed ones do not."
 
 
-def session_buttons(session_id: int, *, pending: bool, can_reflect: bool) -> list[Element]:
-    """Confirm / that's not right / add my reflection; action ids carry the session id (unique per view)."""
+def session_buttons(session_id: int, *, pending: bool, can_reflect: bool, about: str) -> list[Element]:
+    """Confirm / that's not right / add my reflection; action ids carry the session id (unique per view).
+
+    `about` names the session for screen readers ("the session Dr. Ana Mendes logged on Mon 9 Nov").
+    """
     buttons: list[Element] = []
     if pending:
         buttons += [
-            _button(CONFIRM_ACTION, session_id, "Confirm", "primary"),
-            _button(DISPUTE_ACTION, session_id, "That's not right", "danger"),
+            _button(CONFIRM_ACTION, session_id, "Confirm", "primary", says=f"Confirm {about}"),
+            _button(DISPUTE_ACTION, session_id, "That's not right", "danger", says=f"Dispute {about}"),
         ]
     if can_reflect:
-        buttons.append(_button(REFLECT_ACTION, session_id, "Add my reflection", None))
+        says = f"Add your reflection on {about}"
+        buttons.append(_button(REFLECT_ACTION, session_id, "Add my reflection", None, says=says))
     return buttons
 
 
-def _button(action: str, session_id: int, text: str, style: str | None) -> Element:
-    return kit.button(text, f"{action}:{session_id}", str(session_id), style=style, emoji=True)
+def _button(action: str, session_id: int, text: str, style: str | None, *, says: str) -> Element:
+    value = str(session_id)
+    return kit.button(
+        text, f"{action}:{session_id}", value, accessibility_label=says, style=style, emoji=True
+    )
 
 
-def home_session_actions(session_id: int, *, can_reflect: bool) -> Block:
+def home_session_actions(session_id: int, *, can_reflect: bool, about: str) -> Block:
     """Confirm / that's not right / add my reflection for an unconfirmed session on App Home."""
-    buttons = session_buttons(session_id, pending=True, can_reflect=can_reflect)
+    buttons = session_buttons(session_id, pending=True, can_reflect=can_reflect, about=about)
     return actions(buttons, block_id=HOME_SESSION_BLOCK.format(session_id=session_id))
 
 
 def _notice_buttons(notice: Notice) -> list[Element]:
     can_reflect = notice.status != DISPUTED and not notice.recipient_reflected
-    return session_buttons(notice.session_id, pending=notice.status == PENDING, can_reflect=can_reflect)
+    about = f"the session {notice.logger_name} logged on {short_day(notice.session_date, today=notice.today)}"
+    pending = notice.status == PENDING
+    return session_buttons(notice.session_id, pending=pending, can_reflect=can_reflect, about=about)
 
 
 def dispute_text(*, other_name: str, minutes: int, session_date: date, today: date) -> str:

@@ -18,6 +18,7 @@ from bot.reflections.health import overdue_among
 from bot.reflections.ledger import mentor_year, number
 from bot.reflections.terms import PENDING, hours_text, short_day
 from bot.slack.blocks import context, section
+from bot.slack.caps import capped_blocks, capped_text, more_line
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of
 from storage.repositories.people import people_by_id
@@ -30,6 +31,9 @@ from storage.repositories.reflections import (
 Blocks = list[dict[str, Any]]
 MAX_BLOCKS = 40  # of the Home tab's 100, shared with the other sections
 MAX_ANSWERABLE = 5  # sessions with buttons; more are summarised
+MAX_OVERDUE = 10  # overdue pairs named, longest first
+MAX_COMPETENCY_SECTIONS = 5  # mentees whose competency levels are shown, one section each
+SEE_PAIRS = "`/mentorship status` lists your pairs, longest without a session first."
 
 
 def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
@@ -42,7 +46,13 @@ def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime
             blocks.extend(_program_blocks(session, program=program, user_id=roles.user_id, now=now))
     if not blocks:
         return []
-    return [section("*Sessions and competencies*"), *blocks][:MAX_BLOCKS]
+    return capped_blocks(
+        [section("*Sessions and competencies*"), *blocks], limit=MAX_BLOCKS, note=_more_parts
+    )
+
+
+def _more_parts(hidden: int) -> str:
+    return more_line(hidden, "parts left out to keep the Home tab within Slack's limits. " + SEE_PAIRS)
 
 
 def _program_blocks(session: Session, *, program: Program, user_id: str, now: datetime) -> Blocks:
@@ -87,10 +97,14 @@ def _competency_blocks(
     session: Session, *, program: Program, pairs: list[Pair], user_id: str, names: dict[str, str], today: date
 ) -> Blocks:
     blocks: Blocks = []
-    for mentee_id in sorted({p.mentee_id for p in pairs}, key=lambda m: (m != user_id, names[m])):
+    mentees = sorted({p.mentee_id for p in pairs}, key=lambda m: (m != user_id, names[m]))
+    for mentee_id in mentees[:MAX_COMPETENCY_SECTIONS]:
         title = "*Your competencies*" if mentee_id == user_id else f"*{names[mentee_id]}'s competencies*"
         lines = [level_line(t, today=today) for t in timelines(session, program=program, mentee_id=mentee_id)]
         blocks.append(section("\n".join([title, *lines])[:2900]))
+    if len(mentees) > MAX_COMPETENCY_SECTIONS:
+        where = "each mentee sees their own levels on their Home tab."
+        blocks.append(context(more_line(len(mentees) - MAX_COMPETENCY_SECTIONS, where)))
     return blocks
 
 
@@ -112,7 +126,9 @@ def _overdue_blocks(
             f":warning: No confirmed session with *{other}* for {item.days_since} days ({since}); "
             f"the program expects one every {every} days."
         )
-    return [section("\n".join(lines))] if lines else []
+    if not lines:
+        return []
+    return [section(capped_text(lines, where=SEE_PAIRS, max_lines=MAX_OVERDUE))]
 
 
 def _unconfirmed_blocks(
@@ -139,7 +155,9 @@ def _answerable(session: Session, *, row: MentoringSession, logger: str, user_id
     reflected = reflection_of(session, session_id=row.id, author_id=user_id) is not None
     return [
         section(f"*{logger}* logged a {row.duration_minutes}-minute session on *{day}*: unconfirmed."),
-        home_session_actions(row.id, can_reflect=not reflected),
+        home_session_actions(
+            row.id, can_reflect=not reflected, about=f"the session {logger} logged on {day}"
+        ),
     ]
 
 

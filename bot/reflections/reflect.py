@@ -26,6 +26,7 @@ from bot.reflections.blocks import (
     ModalSpec,
     PairChoice,
     SessionChoice,
+    pair_options,
 )
 from bot.reflections.form import ParsedForm, parse_form
 from bot.reflections.terms import DISPUTED, MAX_AGE_DAYS, MENTEE, MENTOR, PENDING, short_day
@@ -73,6 +74,12 @@ def local_today(session: Session, *, user_id: str, program: Program, now: dateti
 def caller_pairs(session: Session, *, deps: Deps, user_id: str) -> list[Pair]:
     """The caller's active pairs in programs still in programs.yml."""
     return [p for p in active_pairs_of(session, user_id=user_id) if deps.programs.get(p.program_id)]
+
+
+def suggested_pairs(session: Session, *, deps: Deps, user_id: str, query: str) -> list[dict[str, Any]]:
+    """The /reflect pair choices matching what the person typed, for the pair select past 100 pairs."""
+    pairs = caller_pairs(session, deps=deps, user_id=user_id)
+    return pair_options(_pair_choices(session, pairs=pairs, user_id=user_id), query)
 
 
 def name_of(session: Session, user_id: str) -> str:

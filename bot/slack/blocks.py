@@ -19,6 +19,12 @@ MAX_TEXT = 3000  # a section's or a context element's text
 MAX_CONTEXT_ELEMENTS = 10
 MAX_HEADER = 150
 MAX_VIEW_BLOCKS = 100
+MAX_BUTTON_LABEL = 75  # a button's face and its accessibility_label
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, ending in "…" when cut."""
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
 
 
 def plain(text: str, *, emoji: bool | None = None) -> TextObject:
@@ -61,12 +67,22 @@ def button(
     action_id: str,
     value: str | None = None,
     *,
+    accessibility_label: str,
     style: str | None = None,
     emoji: bool | None = None,
     confirm: dict[str, Any] | None = None,
 ) -> Element:
-    """A button; `style` is "primary" or "danger", `confirm` a confirmation dialog."""
-    element: Element = {"type": "button", "text": plain(label, emoji=emoji), "action_id": action_id}
+    """A button; `style` is "primary" or "danger", `confirm` a confirmation dialog.
+
+    `accessibility_label` is what a screen reader says instead of the face: what the button does and
+    to what ("Answer your check-in for Thu 5 Nov"), cut to the 75 characters Slack accepts.
+    """
+    element: Element = {
+        "type": "button",
+        "text": plain(label, emoji=emoji),
+        "action_id": action_id,
+        "accessibility_label": clip(accessibility_label, MAX_BUTTON_LABEL),
+    }
     if value is not None:
         element["value"] = value
     if style is not None:

@@ -18,7 +18,7 @@ def _element_value(element: dict[str, Any]) -> Any:
     kind = element.get("type")
     if kind == "datepicker":
         return element.get("selected_date")
-    if kind in ("static_select", "radio_buttons"):
+    if kind in ("static_select", "external_select", "radio_buttons"):
         return (element.get("selected_option") or {}).get("value")
     if kind in ("multi_static_select", "checkboxes"):
         return [option.get("value") for option in element.get("selected_options") or []]

@@ -40,13 +40,18 @@ MILESTONE_LEVELS: dict[int, str] = {
 }
 
 
-def _button(label: str, action: str, milestone_id: int, style: str | None = None) -> Element:
-    return kit.button(label, f"{action}:{milestone_id}", str(milestone_id), style=style, emoji=True)
+def _button(label: str, action: str, milestone_id: int, style: str | None = None, *, says: str) -> Element:
+    value = str(milestone_id)
+    return kit.button(
+        label, f"{action}:{milestone_id}", value, accessibility_label=says, style=style, emoji=True
+    )
 
 
-def log_button(milestone_id: int) -> Element:
+def log_button(milestone_id: int, topic: str) -> Element:
     """ "Log a session on this": opens /reflect for the pair with the topic chosen."""
-    return _button("Log a session on this", LOG_ACTION, milestone_id, "primary")
+    return _button(
+        "Log a session on this", LOG_ACTION, milestone_id, "primary", says=f"Log a session on {topic}"
+    )
 
 
 # -- journey prompts and checkpoints ---------------------------------------------------------------------
@@ -78,7 +83,7 @@ def journey_prompt(prompt: Prompt) -> tuple[str, list[Block]]:
         context(f"{escape(where)} · {day_text(prompt.day)} · for {pair}"),
     ]
     if not prompt.checkpoint:
-        blocks.append(actions([log_button(prompt.milestone_id)]))
+        blocks.append(actions([log_button(prompt.milestone_id, prompt.title)]))
     return text, blocks
 
 
@@ -193,8 +198,14 @@ def _signed_blocks(request: Request) -> list[Block]:
         return [
             actions(
                 [
-                    _button("Attest", ATTEST_ACTION, request.milestone_id, "primary"),
-                    _button("Return", RETURN_ACTION, request.milestone_id),
+                    _button(
+                        "Attest",
+                        ATTEST_ACTION,
+                        request.milestone_id,
+                        "primary",
+                        says=_says("Attest", request),
+                    ),
+                    _button("Return", RETURN_ACTION, request.milestone_id, says=_says("Return", request)),
                 ],
                 block_id=block_id,
             )
@@ -206,8 +217,16 @@ def _signed_blocks(request: Request) -> list[Block]:
         section(
             f":lock: *{word}{amended}* by {escape(signed.by)} on {day_text(signed.on)}\n{signed.summary}"
         ),
-        actions([_button(label, ATTEST_ACTION, request.milestone_id)], block_id=block_id),
+        actions(
+            [_button(label, ATTEST_ACTION, request.milestone_id, says=_says(label, request))],
+            block_id=block_id,
+        ),
     ]
+
+
+def _says(verb: str, request: Request) -> str:
+    """A screen reader's name for Attest / Return / Amend: the verb, whose review, which one."""
+    return f"{verb} {request.licensee_name}'s {request.review_title}"
 
 
 @dataclass(frozen=True)
@@ -352,7 +371,7 @@ def timeline_blocks(timelines: list[Timeline]) -> list[Block]:
                 + "\n".join(lines)
             )
         )
-        buttons = [log_button(s.milestone_id) for s in timeline.steps if s.can_log][:1]
+        buttons = [log_button(s.milestone_id, s.title) for s in timeline.steps if s.can_log][:1]
         if buttons:
             blocks.append(actions(buttons))
     return blocks

@@ -22,6 +22,8 @@ from bot.concerns.terms import Route
 from bot.digests import blocks as digests
 from bot.ideas import blocks as ideas
 from bot.ideas.terms import DO, PLAN
+from bot.instruments import blocks as instruments
+from bot.instruments.catalog import shipped_instruments
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.reflections import blocks as reflections
@@ -51,6 +53,7 @@ NOTICE = reflections.Notice(
     today=TODAY,
 )
 
+MCA_21 = shipped_instruments()["mca-21"]
 
 IDEA = ideas.IdeaView(
     idea_id=5,
@@ -112,9 +115,11 @@ SURFACES: dict[str, Surface] = {
     ),
     "session logged": lambda _: reflections.saved_view("Logged."),
     "session notice": lambda _: reflections.notice_blocks(NOTICE),
-    "App Home session": lambda _: reflections.home_session_actions(3, can_reflect=True),
+    "App Home session": lambda _: reflections.home_session_actions(
+        3, can_reflect=True, about="the session on Mon 16 Nov"
+    ),
     "App Home digest preview": lambda programs: [
-        {"type": "section", "accessory": digests.preview_button(p.id, first=i == 0)}
+        {"type": "section", "accessory": digests.preview_button(p.id, first=i == 0, program_name=p.name)}
         for i, p in enumerate(programs)
     ],
     "digest preview": lambda _: digests.preview_modal([]),
@@ -139,6 +144,10 @@ SURFACES: dict[str, Surface] = {
     "idea DM (mentor)": lambda _: ideas.notice_blocks(
         ideas.NoticeView("step", IDEA, ideas.Viewer(False, None), "Amara", PLAN, 1)
     ),
+    "instrument survey DM and modal": lambda _: [
+        instruments.survey_message(survey_id=3, instrument=MCA_21, min_group=5),
+        instruments.survey_modal(survey_id=3, instrument=MCA_21, min_group=5),
+    ],
 }
 
 

@@ -543,3 +543,22 @@ def test_forged_and_stale_signatures_are_refused(sender: SlackRequestSender) -> 
     assert sender.raw(body, forged).status == 401
     stale = sender.command("/mentorship", "help", user_id=CORA.id, timestamp=int(time.time()) - 600)
     assert stale.status == 401
+
+
+def test_a_channel_without_the_bot_refuses_posts_and_history(fake: FakeSlack, client: WebClient) -> None:
+    fake.remove_bot("C0DIGEST")
+
+    with pytest.raises(SlackApiError) as post:
+        client.chat_postMessage(channel="C0DIGEST", text="digest")
+    with pytest.raises(SlackApiError) as history:
+        client.conversations_history(channel="C0DIGEST", limit=1)
+    assert post.value.response["error"] == history.value.response["error"] == "not_in_channel"
+    assert client.conversations_info(channel="C0DIGEST")["channel"]["is_member"] is False
+    fake.invite_bot("C0DIGEST")
+    assert client.chat_postMessage(channel="C0DIGEST", text="digest")["ok"]
+
+
+def test_replies_name_the_granted_scopes(fake: FakeSlack, client: WebClient) -> None:
+    assert client.auth_test().headers.get("x-oauth-scopes") == ",".join(fake.granted_scopes)
+    fake.granted_scopes = ["commands", "chat:write"]
+    assert client.auth_test().headers.get("x-oauth-scopes") == "commands,chat:write"

@@ -149,7 +149,7 @@ def test_a_mentor_with_many_mentees_stays_within_slack_limits(deps: Deps, clock:
     with deps.read_sessions.begin() as session:
         view = build_home(session, deps=deps, user_id="U0MENTOR1", now=clock.now)
     text = texts(view)
-    assert "…and 10 more (`/mentorship status` lists them all)." in text
+    assert "…and 10 more — `/mentorship status` lists your pairs." in text
     assert len(view["blocks"]) <= 100
 
 

@@ -225,12 +225,15 @@ def matching_surfaces(program: Program) -> list[dict[str, Any]]:
     )
     home = [
         blocks.actions(
-            [blocks.join_button(program.id, joined=True), blocks.leave_button(program.id, program.name)]
+            [
+                blocks.join_button(program.id, joined=True, program_name=program.name),
+                blocks.leave_button(program.id, program.name),
+            ]
         ),
         {
             "type": "section",
             "text": {"type": "mrkdwn", "text": "x"},
-            "accessory": blocks.propose_button(program.id),
+            "accessory": blocks.propose_button(program.id, program.name),
         },
     ]
     return [blocks.profile_modal(spec), *home, blocks.proposal_modal(proposal, page=1)]
