@@ -18,7 +18,7 @@ from sqlalchemy.exc import DBAPIError
 
 from bot.kernel.deps import Deps
 from bot.kernel.logging_setup import configure_logging
-from bot.kernel.programs import ConfigError, load_programs, summarize
+from bot.kernel.programs import ConfigError
 from bot.kernel.settings import Settings, SettingsError, get_settings
 from storage.crypto import SecretKeyError
 from storage.engine import database_problem
@@ -303,13 +303,28 @@ def _rotation_summary(already_done: bool, values: int, promoted: Path | None, so
 @cli.command("check-config")
 def check_config(path: Annotated[Path | None, typer.Argument(help="programs file")] = None) -> None:
     """Validate programs.yml and its track files; exit 1 naming file, key and reason for each problem."""
-    from bot.tracks.catalog import check_all
+    from bot.app.config_check import check_programs_file
 
     with operator_errors():
         target = path or get_settings().programs_file
-        config = load_programs(target)
-        tracks = check_all(config.programs, programs_file=Path(target))
-    typer.echo(f"{target}: ok: {summarize(config)}; {tracks} tracks")
+        _, summary = check_programs_file(Path(target))
+    typer.echo(f"{target}: ok: {summary}")
+
+
+@cli.command()
+def doctor(
+    request_url: Annotated[
+        str | None,
+        typer.Option(help="HTTP mode: also check that this URL (https://HOST/slack/events) answers Slack"),
+    ] = None,
+    manifest: Annotated[
+        Path | None, typer.Option(help="the manifest.yml the app was created from (default: ./manifest.yml)")
+    ] = None,
+) -> None:
+    """Check an installation: tokens, scopes, channels, people, programs.yml, database, key; one line each."""
+    from bot.app.doctor import doctor_command
+
+    raise typer.Exit(doctor_command(request_url=request_url, manifest=manifest))
 
 
 @cli.command()
@@ -393,6 +408,10 @@ def report(
     to: Annotated[str, typer.Option("--to", help="last day, YYYY-MM-DD")],
     out: Annotated[Path | None, typer.Option(help="write the report here instead of stdout")] = None,
     format_: Annotated[str, typer.Option("--format", help="csv (default), md, or pdf (needs --out)")] = "csv",
+    patient_experience: Annotated[
+        Path | None,
+        typer.Option(help="unit-level scores per quarter (unit,quarter,score,respondents[,participants])"),
+    ] = None,
 ) -> None:
     """Outcome report per quarter: CSV plus a Markdown summary, the summary alone, or the annual PDF."""
     from bot.app.commands import report_command
@@ -403,10 +422,18 @@ def report(
         raise fail(f"--format: '{format_}' is not one of csv, md, pdf")
     with operator_errors():
         _, deps = settings_and_deps()
-    if format_ == "csv":
+    if format_ == "csv" and patient_experience is None:
         raise typer.Exit(report_command(deps, program_id=program, start=start, end=end, out_file=out))
     raise typer.Exit(
-        annual_report_command(deps, program_id=program, start=start, end=end, out_file=out, format_=format_)
+        annual_report_command(
+            deps,
+            program_id=program,
+            start=start,
+            end=end,
+            out_file=out,
+            format_=format_,
+            patient_experience=patient_experience,
+        )
     )
 
 
