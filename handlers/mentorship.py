@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltRequest, BoltResponse, Respond
+from slack_bolt.middleware import Middleware
 from slack_sdk import WebClient
 
 from bot.home.help_text import help_text
@@ -28,8 +30,12 @@ def _status(ctx: CommandContext) -> None:
 
 
 def _plan(ctx: CommandContext, verb: str) -> PairPlan | Problem:
-    roles = roles_now(ctx.deps, user_id=ctx.user_id)
-    return plan_pair(verb, ctx.args, roles=roles, programs=ctx.deps.programs)
+    return _plan_for(ctx.deps, ctx.user_id, verb, ctx.args)
+
+
+def _plan_for(deps: Deps, user_id: str, verb: str, args: list[str]) -> PairPlan | Problem:
+    roles = roles_now(deps, user_id=user_id)
+    return plan_pair(verb, args, roles=roles, programs=deps.programs)
 
 
 def _ack_pairing(ctx: CommandContext, verb: str) -> None:
@@ -104,7 +110,7 @@ AFTER_ACK: dict[str, Subcommand] = {
 
 def register(app: App, *, deps: Deps) -> None:
     # Only requests with work after the ack take the lazy path; help, status and refusals stay a plain ack.
-    app.command("/mentorship", matchers=[with_deps(has_work_after_ack, deps)])(
+    app.command("/mentorship", middleware=[WorkAfterAck(deps)])(
         ack=with_deps(mentorship, deps), lazy=[safe_lazy(after_ack, deps=deps)]
     )
     app.command("/mentorship")(with_deps(mentorship, deps))
@@ -140,13 +146,33 @@ def after_ack(ack: Ack, command: dict[str, Any], respond: Respond, client: WebCl
     AFTER_ACK[name](_context(deps, ack, command, respond, client))
 
 
-def has_work_after_ack(
-    ack: Ack, command: dict[str, Any], respond: Respond, client: WebClient, *, deps: Deps
-) -> bool:
-    name, _ = split_command(str(command.get("text", "")))
+class WorkAfterAck(Middleware):
+    """Lets the lazy `/mentorship` listener take only requests with Slack calls to make after the ack;
+    the others fall through to the plain one.
+
+    A listener middleware that does not call next() passes the request on to the next listener, as a
+    matcher would; as a Middleware subclass it costs no more than its check, while Bolt builds every
+    listener argument (a Respond, a Say, ...) each time it calls a matcher function.
+    """
+
+    def __init__(self, deps: Deps) -> None:
+        self.deps = deps
+
+    def process(
+        self,
+        *,
+        req: BoltRequest,
+        resp: BoltResponse,
+        next: Callable[[], BoltResponse],  # noqa: A002
+    ) -> BoltResponse | None:
+        return next() if has_work_after_ack(req.body, deps=self.deps) else None
+
+
+def has_work_after_ack(command: dict[str, Any], *, deps: Deps) -> bool:
+    name, args = split_command(str(command.get("text", "")))
     if name not in AFTER_ACK:
         return False
     if name in ("pair", "unpair"):
         # Refused or mistyped requests stay a plain ack: no lazy thread, nothing that could write.
-        return isinstance(_plan(_context(deps, ack, command, respond, client), name), PairPlan)
+        return isinstance(_plan_for(deps, str(command.get("user_id", "")), name, args), PairPlan)
     return True

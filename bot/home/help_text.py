@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+
 from bot.kernel.authz import Action, authorize
-from bot.kernel.roles import UserRoles
+from bot.kernel.roles import Role, UserRoles
 
 # (action, usage, what it does) in the order people need them.
 COMMANDS: list[tuple[Action, str, str]] = [
@@ -45,9 +47,17 @@ def help_lines(roles: UserRoles) -> list[str]:
 
 
 def help_text(roles: UserRoles) -> str:
+    return _help_for(roles.all_roles, roles.enrolled)
+
+
+@functools.lru_cache(maxsize=32)
+def _help_for(held: frozenset[Role], enrolled: bool) -> str:
+    """The text for anyone holding `held` somewhere: every check above is unscoped, so it depends on
+    nothing else, and the few combinations are built once rather than on each `/mentorship help` ack."""
     intro = "*mentorbot* — what you can do here:"
-    if not roles.enrolled:
+    if not enrolled:
         intro = (
             "*mentorbot* — you are not enrolled in a mentorship program yet; ask your program coordinator."
         )
-    return "\n".join([intro, *help_lines(roles), "`/mentorship help` — this list"])
+    anyone = UserRoles(user_id="", by_program={"": held} if held else {})
+    return "\n".join([intro, *help_lines(anyone), "`/mentorship help` — this list"])
