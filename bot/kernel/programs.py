@@ -31,6 +31,7 @@ from pydantic_core import ErrorDetails, PydanticCustomError
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 MIN_ANONYMITY_GROUP = 3
+MAX_COMPETENCIES = 40  # see Program.competencies
 
 WeekdayName = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 Loc = tuple[str | int, ...]
@@ -405,9 +406,11 @@ class Program(_FrozenModel):
     digest: DigestConfig
     checkins: CheckinConfig
     privacy: Annotated[PrivacyConfig, BeforeValidator(_none_as_empty)] = Field(default_factory=PrivacyConfig)
+    # At most MAX_COMPETENCIES: /reflect and the attestation modal give each its own select, and a modal
+    # holds 100 blocks (frameworks in use have 6 to about 30).
     competencies: Annotated[
         tuple[CompetencySlug, ...],
-        Field(min_length=1),
+        Field(min_length=1, max_length=MAX_COMPETENCIES),
         AfterValidator(_unique("competencies", "competency")),
     ]
     max_mentees_per_mentor: Annotated[int, Strict(), Field(ge=1)] | None = None
@@ -475,6 +478,7 @@ _REASONS: dict[str, str] = {
     "string_too_short": "must not be empty",
     "string_too_long": "is too long (at most {max_length} characters)",
     "too_short": "must list at least one entry",
+    "too_long": "must list at most {max_length} entries, got {actual_length}",
     "list_type": "expected a list, got {input}",
     "tuple_type": "expected a list, got {input}",
     "model_type": "expected a mapping of keys, got {input}",

@@ -31,7 +31,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails, PydanticCustomError
 
-from bot.kernel.programs import ConfigError, Program
+from bot.kernel.programs import MAX_COMPETENCIES, ConfigError, Program
 from bot.reflections.terms import TOPICS
 
 SHIPPED = Path(__file__).with_name("data")
@@ -208,7 +208,8 @@ class Track(_Frozen):
     length: Offset
     phases: Annotated[tuple[Phase, ...], Field(min_length=1)]
     reviews: Reviews | None = None
-    competencies: tuple[Competency, ...] = ()
+    # One select each in the attestation modal, which holds 100 blocks: the same bound as programs.yml's.
+    competencies: Annotated[tuple[Competency, ...], Field(max_length=MAX_COMPETENCIES)] = ()
     attestation: Attestation | None = None
     checkpoints: tuple[Checkpoint, ...] = ()
 

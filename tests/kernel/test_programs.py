@@ -329,6 +329,10 @@ def test_default_expiry_checked_against_reminder() -> None:
             "programs[0].competencies[1]: duplicate competency 'ethics' (also competencies[0])",
         ),
         (
+            {"competencies": [f"competency-{n}" for n in range(41)]},
+            "programs[0].competencies: must list at most 40",
+        ),
+        (
             {"digest": {"channel": "general"}},
             "programs[0].digest.channel: 'general' is not a Slack channel id",
         ),

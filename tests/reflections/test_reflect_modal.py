@@ -7,6 +7,7 @@ from datetime import date
 from typing import Any, get_args
 
 from bot.fake_slack.validation import validate_view
+from bot.kernel.programs import MAX_COMPETENCIES
 from bot.reflections.blocks import ModalSpec, PairChoice, SessionChoice, reflect_modal
 from bot.reflections.form import FormatSlug, LevelSlug, TopicSlug, parse_form
 from bot.reflections.terms import FORMATS, LEVELS, TOPICS
@@ -142,3 +143,10 @@ def test_the_forms_choices_match_the_vocabulary() -> None:
     assert set(get_args(FormatSlug)) == set(FORMATS)
     assert set(get_args(TopicSlug)) == set(TOPICS)
     assert set(get_args(LevelSlug)) == set(LEVELS)
+
+
+def test_the_largest_framework_programs_yml_allows_still_fits_one_modal() -> None:
+    many = tuple(f"competency-{n:02d}" for n in range(MAX_COMPETENCIES))
+    view = reflect_modal(ModalSpec(pairs=(MENTOR_PAIR,), today=TODAY, pair=MENTOR_PAIR, competencies=many))
+    assert validate_view(view, "modal") == []
+    assert len([i for i in block_ids(view) if i.startswith("competency:")]) == MAX_COMPETENCIES

@@ -11,8 +11,10 @@ import pytest
 from bot.app.commands import report_command
 from bot.fake_slack.requests import SlackRequestSender
 from bot.fake_slack.server import FakeSlack
+from bot.fake_slack.validation import validate_view
 from bot.kernel.clock import SettableClock
 from bot.kernel.deps import Deps
+from bot.kernel.programs import MAX_COMPETENCIES
 from bot.tracks import attest, blocks
 from bot.tracks.deliveries import run_due
 from bot.tracks.readiness import cohort_readiness
@@ -136,3 +138,15 @@ def test_the_licensee_and_the_supervising_mentor_see_the_timeline_on_app_home(
     assert "Log a session on this" in licensee
     mentor = str(fake_slack.home_view("U0MENTOR1"))
     assert "<@U0MENTEE1> (you supervise)" in mentor
+
+
+def test_the_attestation_modal_fits_the_most_competencies_a_track_may_list() -> None:
+    form = blocks.AttestForm(
+        milestone_id=1,
+        licensee_name="Dr. Rahul Iyer",
+        review_title="Review 1",
+        competencies=tuple((f"c{n:02d}", f"Competency {n}") for n in range(MAX_COMPETENCIES)),
+        initial={},
+        amends=None,
+    )
+    assert validate_view(blocks.attest_modal(form), "modal") == []
