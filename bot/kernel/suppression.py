@@ -36,14 +36,17 @@ answer it averages. With `k = privacy.min_group_size`:
 The rule is pairwise: it blocks the direct differencing of two figures. It does not attempt to
 block every linear combination of three or more figures; the digest keeps that space small by
 showing one program figure per week and one split (met their mentor or not) for the newest week.
+The outcome report, which sets a year of figures side by side, goes further: see `decide_people`
+below (threshold, homogeneity, and every region of one, two or three figures' groups).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
-from itertools import groupby
+from itertools import combinations, groupby
 from typing import Protocol
 
 LOOKBACK_WEEKS = 7
@@ -166,3 +169,71 @@ def _split_to_withdraw(fresh: list[FigureKey], decisions: dict[FigureKey, Decisi
         if decisions[key].shown and not all(k in decisions and decisions[k].shown for k in family):
             withdraw.append(key)
     return withdraw
+
+
+# --- Figures over named sets of people: the outcome report ---------------------------------------------
+#
+# The report shows few figures but sets them side by side for a whole year: quarters, sub-groups,
+# participants against non-participants. There the pairwise rule above is not enough: with three
+# figures A, B, C a reader can form A∩B−C or A−(B∪C) by combining them. Every set a reader can form
+# from up to three figures by intersections and differences is a union of the *regions* of their Venn
+# diagram, so a figure is shown only if, with every one or two figures of the same measure already
+# shown, each non-empty region holds at least k people. A figure whose answers are all the same is
+# hidden too: its mean is then each person's answer ("homogeneous").
+
+HOMOGENEOUS, COMBINATION = "homogeneous", "combination"
+
+
+@dataclass(frozen=True)
+class PeopleFigure:
+    """One figure the report would show: its measure, and who is behind it (None: no longer known)."""
+
+    key: str  # unique within the report, e.g. "wellbeing 2026-Q3"
+    measure: str  # only figures of one measure can be set against each other
+    people: frozenset[str] | None
+    homogeneous: bool = False
+
+
+def regions(sets: Sequence[AbstractSet[str]]) -> list[frozenset[str]]:
+    """The non-empty regions of the sets' Venn diagram: people grouped by which of the sets hold them."""
+    found: dict[tuple[bool, ...], set[str]] = {}
+    for person in set().union(*sets):
+        found.setdefault(tuple(person in s for s in sets), set()).add(person)
+    return [frozenset(members) for members in found.values()]
+
+
+def combination_safe(
+    candidate: AbstractSet[str], shown: Sequence[AbstractSet[str]], min_group_size: int
+) -> bool:
+    """Whether no set formed from the candidate and one or two shown figures holds 1..k-1 people."""
+    for size in (1, 2):
+        for others in combinations(shown, size):
+            if any(len(region) < min_group_size for region in regions([candidate, *others])):
+                return False
+    return True
+
+
+def decide_people(figures: Sequence[PeopleFigure], *, min_group_size: int) -> dict[str, Decision]:
+    """Decide figures in the given order: a figure once shown keeps its place, later ones are checked
+    against it. A figure whose people are no longer known (answers purged) cannot be checked: hidden."""
+    decisions: dict[str, Decision] = {}
+    shown: dict[str, list[frozenset[str]]] = {}
+    for figure in figures:
+        decisions[figure.key] = decision = _decide_person_figure(figure, shown, min_group_size)
+        if decision.shown and figure.people is not None:
+            shown.setdefault(figure.measure, []).append(figure.people)
+    return decisions
+
+
+def _decide_person_figure(
+    figure: PeopleFigure, shown: dict[str, list[frozenset[str]]], min_group_size: int
+) -> Decision:
+    if figure.people is None:
+        return Decision(False, UNKNOWN)
+    if len(figure.people) < min_group_size:
+        return Decision(False, SMALL)
+    if figure.homogeneous:
+        return Decision(False, HOMOGENEOUS)
+    if not combination_safe(figure.people, shown.get(figure.measure, []), min_group_size):
+        return Decision(False, COMBINATION)
+    return Decision(True, SHOWN)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -55,39 +56,61 @@ def participation_png(rows: Sequence[QuarterRow]) -> bytes:
 
 
 def scores_png(rows: Sequence[QuarterRow]) -> bytes:
-    """Quarterly wellbeing (1–5) and psychological safety (1–7) means; hidden quarters are gaps."""
+    """Quarterly wellbeing (1–5) and psychological safety (1–7) means with 95% intervals; hidden quarters
+    are gaps."""
     figure = _figure(7, 2.6)
     left, right = figure.subplots(1, 2)
     labels = [row.quarter for row in rows]
-    wellbeing = [(row.wellbeing_mean, row.wellbeing_weeks_hidden > 0) for row in rows]
-    psych = [(row.psych_safety_mean, row.psych_safety_weeks_hidden > 0) for row in rows]
+    wellbeing = [
+        _Point(row.wellbeing_mean, row.wellbeing_low, row.wellbeing_high, _gap(row.wellbeing_hidden))
+        for row in rows
+    ]
+    psych = [
+        _Point(
+            row.psych_safety_mean, row.psych_safety_low, row.psych_safety_high, _gap(row.psych_safety_hidden)
+        )
+        for row in rows
+    ]
     _line(left, labels, wellbeing, "Wellbeing (1–5)", (1, 5), BLUE)
     _line(right, labels, psych, "Psychological safety (1–7)", (1, 7), ORANGE)
     return _png(figure)
 
 
+@dataclass(frozen=True)
+class _Point:
+    value: float | None
+    low: float | None
+    high: float | None
+    gap: str  # what a missing value is called
+
+
+def _gap(hidden: str) -> str:
+    return "no data" if hidden in ("", "no data") else "hidden"
+
+
 def _line(
     axes: Any,
     labels: list[str],
-    points: list[tuple[float | None, bool]],
+    points: list[_Point],
     title: str,
     scale: tuple[int, int],
     color: str,
 ) -> None:
-    """One quarterly line; a gap says "hidden" when weeks were withheld, "no data" when nobody answered."""
-    values = [value for value, _ in points]
+    """One quarterly line with interval bars; a gap says "hidden" or "no data"."""
     positions = list(range(len(labels)))
-    axes.plot(positions, [math.nan if v is None else v for v in values], marker="o", color=color)
+    axes.plot(positions, [math.nan if p.value is None else p.value for p in points], marker="o", color=color)
+    for position, point in zip(positions, points, strict=True):
+        if point.value is not None and point.low is not None and point.high is not None:
+            error = [[point.value - point.low], [point.high - point.value]]
+            axes.errorbar(position, point.value, yerr=error, color=color, capsize=3, linewidth=1)
+        elif point.value is None:
+            axes.annotate(point.gap, (position, scale[0]), ha="center", fontsize=7, color=GREY)
     axes.set_xticks(positions, labels)
     axes.set_xlim(-0.5, len(labels) - 0.5)
     axes.set_ylim(scale[0] - 0.2, scale[1] + 0.2)
     axes.set_title(title, fontsize=9)
     axes.grid(axis="y", alpha=0.3)
     axes.tick_params(labelsize=7)
-    for position, (value, hidden) in zip(positions, points, strict=True):
-        if value is None:
-            label = "hidden" if hidden else "no data"
-            axes.annotate(label, (position, scale[0]), ha="center", fontsize=7, color=GREY)
 
 
 def retention_png(table: Sequence[RetentionRow]) -> bytes:

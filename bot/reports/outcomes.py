@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import date, datetime, timedelta
 from fractions import Fraction
 
@@ -21,7 +21,10 @@ from bot.digests.figures import WeeklySeries, weekly_series
 from bot.digests.weeks import WEEK, latest_due_week, monday_of
 from bot.ideas.stats import IdeaFigures, report_ideas
 from bot.kernel.programs import Program
+from bot.kernel.text import plural
 from bot.reflections.ledger import ledgers_between
+from bot.reports.first_meeting import FirstMeetings, first_meetings
+from bot.reports.quarter_scores import WEEKS_HIDDEN, QuarterScores, quarter_scores
 from bot.reports.stats import (
     ConcernFigures,
     Demonstrations,
@@ -73,6 +76,22 @@ class QuarterRow:
     ideas_tested: int
     ideas_adopted: int
     adopted_changes: tuple[str, ...]  # people's one-line summaries: one cell, "; " between them
+    wellbeing_low: float | None = None  # 95% interval (bot.reports.intervals)
+    wellbeing_high: float | None = None
+    wellbeing_change: float | None = None  # from the quarter before, when both are shown
+    wellbeing_people: int = 0
+    wellbeing_hidden: str = ""  # why the quarter's mean is hidden (bot.kernel.suppression reasons)
+    psych_safety_low: float | None = None
+    psych_safety_high: float | None = None
+    psych_safety_change: float | None = None
+    psych_safety_people: int = 0
+    psych_safety_hidden: str = ""
+    pairs_started: int = 0
+    pairs_not_met: int = 0
+    first_meeting_median_days: float | None = None
+    first_meeting_q1_days: float | None = None
+    first_meeting_q3_days: float | None = None
+    first_meeting_hidden: str = ""
 
 
 COLUMNS = list(QuarterRow.__dataclass_fields__)
@@ -103,10 +122,26 @@ class _Activity:
     ideas: list[IdeaFigures]
 
 
+@dataclass(frozen=True)
+class ReportBuild:
+    """The quarterly rows and the decided figures over people behind them (for the PDF and its tests)."""
+
+    rows: list[QuarterRow]
+    scores: QuarterScores
+    first_meetings: FirstMeetings
+
+
 def build_report(
     session: Session, *, program: Program, start: date, end: date, now: datetime
 ) -> list[QuarterRow]:
     """One row per calendar quarter touching [start, end]; weekly figures only for weeks already closed."""
+    return build_report_figures(session, program=program, start=start, end=end, now=now).rows
+
+
+def build_report_figures(
+    session: Session, *, program: Program, start: date, end: date, now: datetime
+) -> ReportBuild:
+    """The rows of `build_report` with the figures over people decided for them."""
     periods = quarters(start, end)
     first_week = monday_of(start) + (WEEK if monday_of(start) < start else timedelta(0))
     last_week = min(monday_of(end), latest_due_week(program, now))
@@ -120,7 +155,27 @@ def build_report(
             session, program_id=program.id, zone=program.tz, periods=[(q.start, q.end) for q in periods]
         ),
     )
-    return [_row(session, program, index, quarter, series, activity) for index, quarter in enumerate(periods)]
+    rows = [_row(session, program, index, quarter, series, activity) for index, quarter in enumerate(periods)]
+    scores = quarter_scores(session, program=program, periods=periods, series=series)
+    meetings = first_meetings(session, program=program, start=start, end=end, periods=periods)
+    rows = [_with_people_figures(row, scores, meetings) for row in rows]
+    return ReportBuild(rows, scores, meetings)
+
+
+def _with_people_figures(row: QuarterRow, scores: QuarterScores, meetings: FirstMeetings) -> QuarterRow:
+    """The row's means replaced by the quarter-level decisions, with intervals, changes and first meetings."""
+    wellbeing, psych = scores.of(row.quarter, "wellbeing"), scores.of(row.quarter, "psych")
+    first = meetings.quarters[row.quarter]
+    return replace(
+        row,
+        wellbeing_mean=wellbeing.mean, wellbeing_low=wellbeing.low, wellbeing_high=wellbeing.high,
+        wellbeing_change=wellbeing.change, wellbeing_people=wellbeing.people,
+        wellbeing_hidden=wellbeing.hidden,
+        psych_safety_mean=psych.mean, psych_safety_low=psych.low, psych_safety_high=psych.high,
+        psych_safety_change=psych.change, psych_safety_people=psych.people, psych_safety_hidden=psych.hidden,
+        pairs_started=first.started, pairs_not_met=first.not_met, first_meeting_median_days=first.median,
+        first_meeting_q1_days=first.q1, first_meeting_q3_days=first.q3, first_meeting_hidden=first.hidden,
+    )  # fmt: skip
 
 
 def _credits(session: Session, *, program: Program, periods: list[Quarter]) -> dict[int, Fraction] | None:
@@ -218,7 +273,8 @@ def to_markdown(
         lines.append(
             f"| {r.quarter} | {r.mentees_enrolled} | {_percent(r.retention_rate)} "
             f"| {_percent(r.response_rate)} "
-            f"| {_number(r.wellbeing_mean)} | {_number(r.psych_safety_mean)} | {per_pair} "
+            f"| {wellbeing_text(r)} | {psych_text(r)} "
+            f"| {per_pair} "
             f"| {r.confirmed_hours:.1f} | {cme} | {r.competencies_demonstrated} | {r.concerns} |"
         )
     k = program.privacy.min_group_size
@@ -226,10 +282,90 @@ def to_markdown(
         "",
         f"Averages use only weeks the weekly digest shows: at least {k} mentees answered and no other figure",
         "shown differs from it by fewer than that many people. Hidden weeks are left out of the quarter.",
+        f"Brackets hold 95% intervals. A quarter is hidden when it rests on fewer than {k} people, when",
+        "every answer was the same, or when set beside one or two other shown quarters it would single",
+        f"out fewer than {k} people.",
+        *_change_lines(rows),
+        *_first_meeting_lines(rows),
         *_adopted_lines(rows),
         *_readiness_lines(readiness),
     ]
     return "\n".join(lines) + "\n"
+
+
+def score_text(mean: float | None, low: float | None, high: float | None, hidden: str) -> str:
+    """`4.0 (3.1–4.9)`; `–` when nobody answered; `hidden` when the anonymity rules withheld it."""
+    if mean is None:
+        return "–" if hidden in ("", "no data") else "hidden"
+    return f"{mean:.1f}" if low is None or high is None else f"{mean:.1f} ({low:.1f}–{high:.1f})"
+
+
+def wellbeing_text(r: QuarterRow) -> str:
+    text = score_text(r.wellbeing_mean, r.wellbeing_low, r.wellbeing_high, r.wellbeing_hidden)
+    return _with_weeks(text, r.wellbeing_hidden, r.wellbeing_weeks_hidden)
+
+
+def psych_text(r: QuarterRow) -> str:
+    text = score_text(r.psych_safety_mean, r.psych_safety_low, r.psych_safety_high, r.psych_safety_hidden)
+    return _with_weeks(text, r.psych_safety_hidden, r.psych_safety_weeks_hidden)
+
+
+def _with_weeks(text: str, hidden: str, weeks: int) -> str:
+    """A quarter with answers none of whose weeks the digest showed: `hidden (8 weeks hidden)`."""
+    return f"hidden ({plural(weeks, 'week')} hidden)" if hidden == WEEKS_HIDDEN else text
+
+
+def change_text(change: float | None) -> str:
+    return "–" if change is None else f"{change:+.1f}"
+
+
+def _change_lines(rows: list[QuarterRow]) -> list[str]:
+    """Quarter-over-quarter changes and why each hidden score is hidden."""
+    title = "## Scores per quarter: change and people"
+    lines = [
+        "",
+        title,
+        "",
+        "| Quarter | Wellbeing change | People | Psych. safety change | People | Hidden |",
+    ]
+    lines.append("|---|---:|---:|---:|---:|---|")
+    for r in rows:
+        why = "; ".join(
+            f"{name}: {reason}"
+            for name, reason in (("wellbeing", r.wellbeing_hidden), ("psych. safety", r.psych_safety_hidden))
+            if reason
+        )
+        lines.append(
+            f"| {r.quarter} | {change_text(r.wellbeing_change)} | {r.wellbeing_people} "
+            f"| {change_text(r.psych_safety_change)} | {r.psych_safety_people} | {why or '–'} |"
+        )
+    return lines
+
+
+def days_text(median: float | None, q1: float | None, q3: float | None, hidden: str) -> str:
+    """`12 (IQR 7–20)`, or why not."""
+    if median is None or q1 is None or q3 is None:
+        return "–" if hidden in ("", "no data") else f"hidden ({hidden})"
+    return f"{median:.0f} (IQR {q1:.0f}–{q3:.0f})"
+
+
+def _first_meeting_lines(rows: list[QuarterRow]) -> list[str]:
+    if not any(r.pairs_started for r in rows):
+        return []
+    lines = ["", "## Time to first meeting (pairs starting in the quarter)", ""]
+    lines += [
+        "| Quarter | Pairs started | Not met yet | Days to first session: median (IQR) |",
+        "|---|---:|---:|---|",
+    ]
+    for r in rows:
+        days = days_text(
+            r.first_meeting_median_days,
+            r.first_meeting_q1_days,
+            r.first_meeting_q3_days,
+            r.first_meeting_hidden,
+        )
+        lines.append(f"| {r.quarter} | {r.pairs_started} | {r.pairs_not_met} | {days} |")
+    return lines
 
 
 def _readiness_lines(cohorts: Sequence[CohortReadiness]) -> list[str]:

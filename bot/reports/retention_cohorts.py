@@ -8,9 +8,10 @@ recent hires (who cannot have left yet) out of both numerator and denominator.
 Intervals are Wilson score intervals (95%); the difference (participants minus non-participants) has
 Newcombe's hybrid score interval, built from the two Wilson intervals. A difference whose interval
 holds 0 is reported as no detectable difference — a null result stays a null result. A group with
-fewer than `min_group_size` eligible people is hidden, and so is a horizon whose group differs from
-another shown horizon's group of the same side by fewer than that many people (the horizons nest, so
-subtracting two would describe those few people) — bot.kernel.suppression's subtraction rule.
+fewer than `min_group_size` eligible people is hidden; so is one where everyone or no one was retained
+(it tells each person's outcome), and so is a figure that, set beside one or two other shown figures
+(the horizons nest; roles split the program), would single out fewer than that many people —
+bot.kernel.suppression's rule for figures over people.
 """
 
 from __future__ import annotations
@@ -24,10 +25,20 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from bot.kernel.suppression import safe_difference
+from bot.kernel.suppression import (
+    COMBINATION,
+    HOMOGENEOUS,
+    SMALL,
+    UNKNOWN,
+    Decision,
+    PeopleFigure,
+    decide_people,
+)
 from storage.models import Pair, Person, PersonDeparture, RosterMember, RosterSnapshot
 
 HORIZONS = (6, 12, 24)
+ROLE_HORIZON = 12  # roles are compared at one horizon: every further one multiplies small groups
+MEASURE = "retention"
 Z95 = 1.959963984540054
 
 
@@ -36,6 +47,8 @@ class Employment:
     started_on: date
     left_on: date | None
     participant: bool
+    employee: str = ""  # the snapshot's key (user id or email): who is behind a figure
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -93,42 +106,85 @@ def add_months(day: date, months: int) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
+@dataclass(frozen=True)
+class RoleRetention:
+    role: str
+    row: RetentionRow
+
+
+@dataclass(frozen=True)
+class RetentionTables:
+    table: list[RetentionRow]  # the program, one row per horizon
+    roles: list[RoleRetention]  # each HR role at ROLE_HORIZON months
+    figures: list[PeopleFigure]  # every retention figure with who is behind it, as decided
+    decisions: dict[str, Decision]
+
+
 def retention_table(
     people: Sequence[Employment], *, as_of: date, min_group_size: int, horizons: Sequence[int] = HORIZONS
 ) -> list[RetentionRow]:
     """One row per horizon, both sides decided by the threshold and the subtraction rule."""
-    sides = {
-        side: _decide([_count(people, side, months, as_of) for months in horizons], min_group_size)
-        for side in (True, False)
-    }
-    return [_row(months, sides[True][i], sides[False][i]) for i, months in enumerate(horizons)]
+    return retention_tables(people, as_of=as_of, min_group_size=min_group_size, horizons=horizons).table
 
 
-def _count(people: Sequence[Employment], side: bool, months: int, as_of: date) -> tuple[int, int]:
-    eligible = retained = 0
-    for person in people:
+def retention_tables(
+    people: Sequence[Employment], *, as_of: date, min_group_size: int, horizons: Sequence[int] = HORIZONS
+) -> RetentionTables:
+    """The program's horizons, then each role at ROLE_HORIZON months, all decided together under the
+    report's rule for figures over people (bot.kernel.suppression.decide_people): a role's figure is
+    hidden when, beside the program's, it would single out fewer than k people."""
+    keyed = [(person.employee or f"#{index}", person) for index, person in enumerate(people)]
+    roles = sorted({person.role for person in people if person.role})
+    groups = [(months, "", side) for side in (True, False) for months in horizons]
+    groups += [(ROLE_HORIZON, role, side) for role in roles for side in (True, False)]
+    counted = {group: _group(keyed, *group, as_of) for group in groups}
+    figures = [
+        PeopleFigure(
+            figure_name(*group), MEASURE, frozenset(members), homogeneous=retained in (0, len(members))
+        )
+        for group, (members, retained) in counted.items()
+    ]
+    decisions = decide_people(figures, min_group_size=min_group_size)
+    decided = {group: _figure(counted[group], decisions[figure_name(*group)]) for group in groups}
+    table = [_row(months, decided[(months, "", True)], decided[(months, "", False)]) for months in horizons]
+    by_role = [
+        RoleRetention(
+            role,
+            _row(ROLE_HORIZON, decided[(ROLE_HORIZON, role, True)], decided[(ROLE_HORIZON, role, False)]),
+        )
+        for role in roles
+    ]
+    return RetentionTables(table, by_role, figures, decisions)
+
+
+def figure_name(months: int, role: str, side: bool) -> str:
+    return f"{MEASURE} {months}m {role or 'all'} {'participants' if side else 'others'}"
+
+
+def _group(
+    keyed: list[tuple[str, Employment]], months: int, role: str, side: bool, as_of: date
+) -> tuple[set[str], int]:
+    """The eligible people of one side (and role) at a horizon, and how many of them were retained."""
+    members, retained = set(), 0
+    for key, person in keyed:
         mark = add_months(person.started_on, months)
-        if person.participant is side and mark <= as_of:
-            eligible += 1
+        if person.participant is side and mark <= as_of and (not role or person.role == role):
+            members.add(key)
             retained += person.left_on is None or person.left_on >= mark
-    return eligible, retained
+    return members, retained
 
 
-def _decide(counts: list[tuple[int, int]], k: int) -> list[RetentionFigure]:
-    shown: list[int] = []
-    figures = []
-    for eligible, retained in counts:
-        reason = "none eligible" if eligible == 0 else "fewer than k" if eligible < k else ""
-        # Horizons nest (everyone eligible at 24 months is eligible at 6): the difference is a head count.
-        if not reason and not all(safe_difference(abs(eligible - other), k) for other in shown):
-            reason = "overlap"
-        if reason:
-            figures.append(RetentionFigure(eligible, retained, None, None, None, reason))
-            continue
-        shown.append(eligible)
-        low, high = wilson(retained, eligible)
-        figures.append(RetentionFigure(eligible, retained, retained / eligible, low, high, ""))
-    return figures
+HIDDEN_AS = {SMALL: "fewer than k", COMBINATION: "overlap", HOMOGENEOUS: "all the same", UNKNOWN: "unknown"}
+
+
+def _figure(counted: tuple[set[str], int], decision: Decision) -> RetentionFigure:
+    eligible, retained = len(counted[0]), counted[1]
+    if eligible == 0:
+        return RetentionFigure(0, 0, None, None, None, "none eligible")
+    if not decision.shown:
+        return RetentionFigure(eligible, retained, None, None, None, HIDDEN_AS.get(decision.reason, "hidden"))
+    low, high = wilson(retained, eligible)
+    return RetentionFigure(eligible, retained, retained / eligible, low, high, "")
 
 
 def _row(months: int, ours: RetentionFigure, theirs: RetentionFigure) -> RetentionRow:
@@ -158,6 +214,8 @@ def snapshot_employment(
             m.started_on,
             _earliest(m.ended_on, departed.get(m.employee)),
             m.employee in paired if m.participant is None else m.participant,
+            m.employee,
+            m.role,
         )
         for m in members
     ]

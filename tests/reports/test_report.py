@@ -35,11 +35,12 @@ def seed_two_quarters(deps: Deps) -> None:
         sums = {"wellbeing_sum": 21, "wellbeing_n": 7, "psych_sum": 35, "psych_n": 7}
         session.add(AnswerRollup(program_id=PROGRAM, week=date(2026, 7, 13), sent=8, answered=7, **sums))
     add_people(deps, PEOPLE)
-    # Q3: one week of six answers (shown), one of three (hidden: too few).
-    answer_week(deps, date(2026, 9, 7), dict.fromkeys(PEOPLE, (4, 5, True)))
+    # Q3: one week of six answers (shown), one of three (hidden: too few). Answers differ: a quarter whose
+    # answers are all the same is hidden (it would give away each one).
+    answer_week(deps, date(2026, 9, 7), {p: (3 + i % 3, 5, True) for i, p in enumerate(PEOPLE)})
     answer_week(deps, date(2026, 9, 14), dict.fromkeys(PEOPLE[:3], (1, 1, True)), silent=PEOPLE[3:5])
     # Q4: five answers, then the same five and one more (hidden: one person's difference).
-    answer_week(deps, date(2026, 11, 2), dict.fromkeys(PEOPLE[:5], (3, 4, False)))
+    answer_week(deps, date(2026, 11, 2), {p: (2 + i % 3, 3 + i % 3, False) for i, p in enumerate(PEOPLE[:5])})
     answer_week(deps, date(2026, 11, 9), dict.fromkeys(PEOPLE, (5, 7, False)))
     one = partial(add_session, deps, pair_id=first, mentor="U0MENTOR1", mentee="U0MENTEE1")
     one(day=date(2026, 8, 4), minutes=60, competencies={"ethics": "demonstrated"})
@@ -82,11 +83,17 @@ def test_report_figures_on_seeded_data(deps: Deps, clock: Clock) -> None:
     # The purged week was never decided while its answers existed: whether one mentor saw too many of
     # them can no longer be checked, so its wellbeing stays hidden (team climate is seen by no one).
     assert q3.wellbeing_mean == pytest.approx(4.0) and q3.wellbeing_answers == 6
-    assert q3.psych_safety_mean == pytest.approx((35 + 6 * 5) / 13)
+    # 3, 4, 5, 3, 4, 5 from six people: s = 0.894, t(5) = 2.571.
+    assert (q3.wellbeing_low, q3.wellbeing_high) == pytest.approx((3.0614, 4.9386), abs=1e-4)
+    # Team climate of Q3 includes the purged week: who answered it is gone, so the quarter cannot be
+    # checked against the others and is hidden.
+    assert (q3.psych_safety_mean, q3.psych_safety_hidden) == (None, "unknown")
     assert (q3.weeks_reported, q3.wellbeing_weeks_hidden) == (13, 2)
-    # Q4: the week of 9 Nov is hidden (one person more than the week before), so only 2 Nov counts.
-    assert (q4.wellbeing_mean, q4.wellbeing_answers, q4.wellbeing_weeks_hidden) == (3.0, 5, 1)
-    assert q4.psych_safety_mean == 4.0
+    # Q4: the week of 9 Nov is hidden (one person more than the week before), so only 2 Nov counts; its
+    # five people are Q3's six but one, so setting the quarters side by side would single that one out.
+    assert (q4.wellbeing_mean, q4.wellbeing_answers, q4.wellbeing_weeks_hidden) == (None, 5, 1)
+    assert q4.wellbeing_hidden == "combination" and q4.wellbeing_change is None
+    assert q4.psych_safety_mean == pytest.approx(3.8) and q4.psych_safety_people == 5
     assert q4.weeks_reported == 7  # Mondays 5 Oct to 16 Nov: the week of 23 Nov is not closed yet
     assert (q3.pairs_active, q3.confirmed_sessions, q3.confirmed_hours) == (3, 2, 2.5)
     assert q3.sessions_per_pair == pytest.approx(2 / 3)
@@ -128,7 +135,7 @@ def test_report_command_writes_the_csv_and_prints_the_summary(
     assert printed.startswith(
         "# Outcome report: IMG Transition Cohort 2026 (img-2026), 2026-07-01 to 2026-12-31"
     )
-    assert "| 2026-Q3 | 3 | 100% | 84% | 4.0 | 5.0 |" in printed
+    assert "| 2026-Q3 | 3 | 100% | 84% | 4.0 (3.1–4.9) | hidden |" in printed
     assert out.read_text().splitlines()[0] == ",".join(COLUMNS)
     assert report_command(deps, program_id="nope", start=START, end=END, out_file=None) == 1
     assert report_command(deps, program_id=PROGRAM, start=END, end=START, out_file=None) == 1
@@ -143,7 +150,7 @@ def test_the_report_reads_team_climate_from_the_unlinked_table_with_suppression(
     from tests.support.climate import answer_climate, stored_tokens
 
     add_people(deps, PEOPLE)
-    answer_climate(deps, PEOPLE[:5], [5] * 5, week=date(2026, 10, 5))
+    answer_climate(deps, PEOPLE[:5], [5, 5, 4, 5, 6], week=date(2026, 10, 5))
     answer_climate(deps, PEOPLE[:3], [1] * 3, week=date(2026, 10, 12))  # too few: never moved, hidden
     close_due(deps, clock.now)
     assert stored_tokens(deps) == []  # nothing left beside the check-ins: only the unlinked rows remain

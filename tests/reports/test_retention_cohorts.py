@@ -112,13 +112,21 @@ def test_a_reactivated_account_is_no_longer_a_departure(
 
 def test_small_groups_and_nested_horizons_differing_by_fewer_than_k_people_are_hidden() -> None:
     old, new = date(2024, 1, 15), date(2026, 3, 1)
-    people = [Employment(old, None, True) for _ in range(6)] + [Employment(new, None, True) for _ in range(2)]
+    people = [Employment(old, None, True) for _ in range(5)] + [Employment(new, None, True) for _ in range(2)]
+    people += [Employment(old, date(2024, 3, 1), True)]
     people += [Employment(old, None, False) for _ in range(4)]
     six, twelve, _ = retention_table(people, as_of=AS_OF, min_group_size=5)
-    assert (six.participants.rate, six.participants.hidden) == (1.0, "")
+    assert (six.participants.rate, six.participants.hidden) == (7 / 8, "")
     assert (twelve.participants.rate, twelve.participants.hidden) == (None, "overlap")  # 8 - 6 = 2 people
     assert (six.others.rate, six.others.hidden) == (None, "fewer than k")
     assert (six.difference, six.verdict) == (None, "not shown")
+
+
+def test_a_group_where_everyone_stayed_is_hidden_because_it_tells_each_persons_outcome() -> None:
+    people = [Employment(date(2024, 1, 15), None, True, f"U0P{n:02d}") for n in range(8)]
+    six = retention_table(people, as_of=AS_OF, min_group_size=5)[0]
+    figure = six.participants
+    assert (figure.eligible, figure.rate, figure.hidden) == (8, None, "all the same")
 
 
 def test_nobody_eligible_yet_is_null_not_zero() -> None:
