@@ -14,6 +14,7 @@ from bot.checkins.blocks import pause_actions
 from bot.digests.blocks import preview_button
 from bot.home.status import active_pause, schedule_lines
 from bot.ideas import home as ideas
+from bot.instruments import home as ratings
 from bot.kernel.deps import Deps
 from bot.kernel.people import reader_timezone
 from bot.kernel.roles import Role, UserRoles, roles_of
@@ -176,6 +177,7 @@ SECTIONS: list[Section] = [
     coordinator_section,
     checkins.home_blocks,
     reflections.home_blocks,
+    ratings.home_blocks,
     ideas.home_blocks,
     tracks.home_blocks,
     matching.home_blocks,

@@ -7,7 +7,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.app.demo.world import PROGRAM_ID, World, block_text
+from bot.app.demo.world import MENTEES, PROGRAM_ID, World, block_text
+from bot.checkins.climate import close_due
 from bot.digests import posting as digests
 from bot.digests.content import build_digest
 from bot.digests.weeks import due_at, monday_of
@@ -27,6 +28,9 @@ def run(world: World) -> None:
         world.clock.now = due_at(program, week) + timedelta(minutes=1)
         local = world.clock.now.astimezone(program.tz)
         world.heading(f"Weekly digest: {local:%A %d %B %H:%M %Z}, the scheduled job runs")
+        # As the tick does before the digest job: close the team-climate answers of weeks past their cutoff.
+        if closed := close_due(world.deps, world.clock.now):
+            world.say(f"checkins {PROGRAM_ID}: {len(closed)} team-climate weeks closed")
         for line in digests.run_due(world.deps, world.clock.now) or ["nothing due"]:
             world.say(line)
         world.say(
@@ -54,10 +58,15 @@ def run(world: World) -> None:
 
 
 def _simulated_weeks(world: World) -> tuple[date, date]:
-    """From the week of the latest check-in the earlier chapters ran to the week the clock is in."""
+    """From the week of the narrative's latest check-in to the week the clock is in (the synthetic
+    cohort's history, bot.app.demo.history, ends in that week too)."""
     program = world.deps.programs.get(PROGRAM_ID)
     assert program is not None
     now_week = monday_of(world.clock().astimezone(program.tz).date())
     with world.deps.sessions.begin() as session:
-        latest = session.scalar(select(func.max(Checkin.period)).where(Checkin.program_id == PROGRAM_ID))
+        latest = session.scalar(
+            select(func.max(Checkin.period)).where(
+                Checkin.program_id == PROGRAM_ID, Checkin.mentee_id.in_(MENTEES)
+            )
+        )
     return min(monday_of(latest or now_week), now_week), now_week

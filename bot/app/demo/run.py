@@ -5,7 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from bot.app.demo import checkins, concerns, digest, help, ideas, matching, reflections, roster, tracks
+from bot.app.demo import (
+    checkins,
+    concerns,
+    digest,
+    help,
+    history,
+    ideas,
+    matching,
+    reflections,
+    report,
+    roster,
+    tracks,
+)
 from bot.app.demo.world import World, open_world
 
 # Each feature adds its chapter here, in the order a program lives through them.
@@ -16,7 +28,9 @@ CHAPTERS: list[Callable[[World], None]] = [
     concerns.run,
     reflections.run,
     ideas.run,  # before the digest, which counts the shared idea
+    history.run,  # a synthetic year up to this week: the digest's trend and the report get real figures
     digest.run,
+    report.run,  # the annual report over that year, as of the last digest
     matching.run,  # the next intake round: profiles in Slack, a proposal, approval
     tracks.run,  # last: it moves the clock three months on
 ]
