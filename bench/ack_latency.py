@@ -5,7 +5,8 @@ Two baselines: bare Bolt with its defaults, and the floor, bare Bolt with proces
 processes, default 1, with BENCH_THREADS request threads each, default 2), pinned to core 0; the load
 generator runs on core 1.
 Signed `/mentorship help` requests are sent one at a time and then from 16 concurrent clients over
-keep-alive connections.
+keep-alive connections. Each server first answers WARM_UP requests; then all are measured in ROUNDS
+rounds, one server at a time, each round starting with another server.
 
 Last line: `ack p50 X ms p99 Y ms (c=1), p99 Z ms (c=16); floor p50 … p99 … (c=16); floor ratio p50 A
 p99@16 B (target 1.5); ratio R` (A and B: mentorbot over the floor; R = mentorbot p99 / bare p99 at c=1).
@@ -36,6 +37,8 @@ from bot.fake_slack.models import FakeUser  # noqa: E402
 from bot.fake_slack.server import FakeSlack  # noqa: E402
 
 SECRET = "bench-signing-secret"
+WARM_UP = 300  # requests each server answers before any is measured: lazy imports, caches, pools
+ROUNDS = 3
 BIN = Path(sys.executable).parent
 
 
@@ -98,7 +101,6 @@ def timed_requests(port: int, count: int) -> list[float]:
 
 
 def measure(port: int, *, sequential: int, clients: int, per_client: int) -> tuple[list[float], list[float]]:
-    timed_requests(port, 30)  # warm up
     seq = timed_requests(port, sequential)
     with ThreadPoolExecutor(clients) as pool:
         parts = list(pool.map(lambda _: timed_requests(port, per_client), range(clients)))
@@ -183,11 +185,23 @@ def main() -> None:
         ]
         pin_to(1)
         try:
-            for name, port in ports.items():  # one at a time: a server never competes with another's load
+            for port in ports.values():
                 wait_ready(port, "/healthz")
-                results[name] = measure(
-                    port, sequential=args.requests, clients=16, per_client=args.per_client
-                )
+                timed_requests(port, WARM_UP)
+            # One server at a time, so none competes with another's load; in rounds, each round in another
+            # order, so whichever runs first (or last) on a drifting machine is not always the same one.
+            names = list(ports)
+            for round_ in range(ROUNDS):
+                for name in names[round_ % len(names) :] + names[: round_ % len(names)]:
+                    seq, conc = measure(
+                        ports[name],
+                        sequential=args.requests // ROUNDS,
+                        clients=16,
+                        per_client=args.per_client // ROUNDS,
+                    )
+                    done = results.setdefault(name, ([], []))
+                    done[0].extend(seq)
+                    done[1].extend(conc)
         finally:
             for proc in servers:
                 proc.terminate()
