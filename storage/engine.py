@@ -176,17 +176,21 @@ def database_location(url: str) -> str:
 
 
 def _name_errors(engine: Engine) -> None:
-    where = database_location(engine.url.render_as_string(hide_password=True))
-
     @event.listens_for(engine, "handle_error")
     def _on_error(context: ExceptionContext) -> None:
-        # The exception alone does not say which database failed; the log line has to.
-        for exc in (context.sqlalchemy_exception, context.original_exception):
-            if exc is not None:
-                try:
-                    setattr(exc, _WHERE, where)
-                except AttributeError:
-                    pass  # an exception type with __slots__: the line says "the database" instead
+        mark_location(engine, context.sqlalchemy_exception, context.original_exception)
+
+
+def mark_location(engine: Engine, *errors: BaseException | None) -> None:
+    """Note on database errors which database failed: the exception alone does not say, the log line
+    has to. Engine errors are marked by an event; a driver-level caller marks its own."""
+    where = database_location(engine.url.render_as_string(hide_password=True))
+    for exc in errors:
+        if exc is not None:
+            try:
+                setattr(exc, _WHERE, where)
+            except AttributeError:
+                pass  # an exception type with __slots__: the line says "the database" instead
 
 
 _FULL_FILESYSTEM = ("disk_full", "disk full", "free space on the filesystem that holds it")

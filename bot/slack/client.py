@@ -131,9 +131,7 @@ class FencedRateLimitRetryHandler(RateLimitErrorRetryHandler):
         state.next_attempt_requested = True
         pause = _retry_after(response) + random.random()
         RETRY_AFTER.sit_out(method_of(request), lambda: self.sleep(pause))
-        fence: Callable[[], bool] | None = getattr(_fence, "check", None)
-        if fence is not None and method_of(request) in NON_IDEMPOTENT and not fence():
-            raise ClaimLost
+        _prove_claim_again(method_of(request))
         state.increment_current_attempt()
 
 
@@ -151,9 +149,10 @@ def send_fenced(fence: Callable[[], bool], send: Callable[[], T]) -> T:
     """Make one non-idempotent call only while `fence()` proves the claim behind it is still ours.
 
     `fence` is a compare-and-set that renews the claim (its lease) and is false once another process
-    took it over. It runs just before the call and again before each retry after a 429, so the only
-    window in which a taken-over claim could still be sent is one HTTP request (the client's timeout),
-    far shorter than any lease. Raises ClaimLost when the claim is gone.
+    took it over. It runs just before the call, again after any wait behind another thread's 429, and
+    before each retry after a 429 of its own, so the only window in which a taken-over claim could still
+    be sent is one HTTP request (the client's timeout), far shorter than any lease. Raises ClaimLost
+    when the claim is gone.
     """
     if not fence():
         raise ClaimLost
@@ -164,12 +163,20 @@ def send_fenced(fence: Callable[[], bool], send: Callable[[], T]) -> T:
         _fence.check = None
 
 
+def _prove_claim_again(method: str) -> None:
+    """After waiting at the gate, a fenced send's claim may have been taken over: check it again."""
+    fence: Callable[[], bool] | None = getattr(_fence, "check", None)
+    if fence is not None and method in NON_IDEMPOTENT and not fence():
+        raise ClaimLost
+
+
 class BotWebClient(WebClient):
     """A WebClient that waits while another thread sits out a 429 on the same method, and notes a refused
     bot token (bot.slack.token_state) from whichever call meets it."""
 
     def api_call(self, api_method: str, **kwargs: Any) -> SlackResponse:
-        RETRY_AFTER.pass_through(api_method)  # another thread is sitting out a 429 on this method
+        if RETRY_AFTER.pass_through(api_method):  # another thread was sitting out a 429 on this method
+            _prove_claim_again(api_method)
         try:
             response = super().api_call(api_method, **kwargs)
         except SlackApiError as exc:

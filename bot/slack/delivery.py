@@ -53,18 +53,24 @@ class RetryAfterGate:
     caller alike.
     """
 
-    def __init__(self, longest_wait: float = 300.0) -> None:
-        self.longest_wait = longest_wait  # a stuck waiter must not silence a method for good
+    def __init__(self, longest_wait: float = 120.0) -> None:
+        # A stuck sitter must not silence a method for good; well under a claim's 5-minute lease.
+        self.longest_wait = longest_wait
         self._lock = threading.Lock()
         self._waiting: dict[str, int] = {}
         self._open: dict[str, threading.Event] = {}
 
-    def pass_through(self, method: str) -> None:
-        """Return at once unless a caller is sitting out a 429 on `method`; then wait until it is done."""
+    def pass_through(self, method: str) -> bool:
+        """Return at once unless a caller is sitting out a 429 on `method`; then wait until it is done.
+
+        True when it waited: a claimed send must then prove its claim again before it goes out.
+        """
         with self._lock:
             gate = self._open.get(method)
-        if gate is not None:
-            gate.wait(self.longest_wait)
+        if gate is None or gate.is_set():
+            return False
+        gate.wait(self.longest_wait)
+        return True
 
     def waiting(self, method: str) -> int:
         """How many callers are sitting out a 429 on `method` now."""

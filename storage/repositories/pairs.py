@@ -7,9 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, Engine, bindparam, func, or_, select
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 
+from storage.engine import mark_location
 from storage.models import Pair
 
 
@@ -47,17 +48,32 @@ def pair_roles_on_driver(engine: Engine, *, user_id: str) -> list[tuple[str, boo
     sql, positions = _roles_sql(engine.dialect)
     params: Any = tuple(user_id for _ in positions) if positions is not None else {"user_id": user_id}
     dbapi = engine.dialect.loaded_dbapi
-    connection = engine.raw_connection()
+    try:
+        connection = engine.raw_connection()
+    except dbapi.Error as exc:
+        raise _as_sqlalchemy(engine, sql, exc) from exc
     try:
         cursor = connection.cursor()
         cursor.execute(sql, params)
         rows = cursor.fetchall()
         cursor.close()
     except dbapi.Error as exc:
-        raise DBAPIError.instance(sql, params, exc, dbapi.Error) from exc
+        if engine.dialect.is_disconnect(exc, connection.dbapi_connection, None):
+            connection.invalidate(exc)  # not back into the pool for the next ack
+        raise _as_sqlalchemy(engine, sql, exc) from exc
     finally:
         connection.close()
     return [(row[0], bool(row[1])) for row in rows]
+
+
+def _as_sqlalchemy(engine: Engine, sql: str, exc: Exception) -> StatementError:
+    """The driver's error as SQLAlchemy raises it elsewhere: parameters (a user id) never in its text,
+    and marked with the database's location like every engine error."""
+    wrapped = DBAPIError.instance(
+        sql, None, exc, engine.dialect.loaded_dbapi.Error, hide_parameters=True, dialect=engine.dialect
+    )
+    mark_location(engine, wrapped, exc)
+    return wrapped
 
 
 _ROLES_SQL: dict[tuple[str, str], tuple[str, tuple[str, ...] | None]] = {}

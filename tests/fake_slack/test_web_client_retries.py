@@ -110,3 +110,26 @@ def test_a_429_pauses_every_thread_calling_that_method_until_its_retry_after(
     assert throttled.status == 429 and [call.status for call in rest] == [200] * 6
     assert min(call.at for call in rest) >= throttled.at + 1.0
     assert fake_slack.calls_to("auth.test")[-1].at < throttled.at + 1.0
+
+
+def test_a_fenced_send_that_waited_behind_another_threads_429_proves_its_claim_again(
+    settings: Settings, fake_slack: FakeSlack
+) -> None:
+    """Waiting at the gate can outlast a claim's lease: a claim taken over meanwhile is not sent."""
+    fake_slack.add_channel(CHANNEL)
+    client = build_web_client(settings)  # real waits: Retry-After 1 s
+    fake_slack.inject("chat.postMessage", 429, retry_after=1)
+    first = threading.Thread(target=client.chat_postMessage, kwargs={"channel": CHANNEL, "text": "first"})
+    first.start()
+    wait_until(lambda: RETRY_AFTER.waiting("chat.postMessage") == 1, "the first caller sitting out its 429")
+    proofs: list[bool] = []
+
+    def fence() -> bool:
+        proofs.append(not proofs)  # ours at first, taken over while waiting at the gate
+        return proofs[-1]
+
+    with pytest.raises(ClaimLost):
+        send_fenced(fence, lambda: client.chat_postMessage(channel=CHANNEL, text="second"))
+    first.join(timeout=10)
+    assert proofs == [True, False]
+    assert [m["text"] for m in fake_slack.messages(CHANNEL)] == ["first"]
