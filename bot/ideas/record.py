@@ -308,6 +308,7 @@ def save_comment(session: Session, *, deps: Deps, user_id: str, view: dict[str, 
         created_at=now,
     )
     add_comment(session, comment=comment)
+    idea.updated_at = now  # a comment is work on the idea: retention counts idleness from here
     other = other_member(pair, user_id)
     add_notice(
         session,

@@ -22,7 +22,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 from bot.kernel.deps import Deps
 from bot.kernel.programs import Program
 from bot.kernel.text import plural
-from bot.retention.ideas import IDEA_TABLES, clear_idea_text, count_idle, idle_ideas
+from bot.retention.ideas import IDEA_TABLES, clear_idea_text, ideas_to_clear
 from storage.models import (
     AnswerRollup,
     Base,
@@ -120,12 +120,13 @@ def purge_program(
     """Roll up and delete what is past the program's retention; with dry_run, only count it."""
     checkin_ids = _roll_up(session, purge, program=program, window=window)
     purge.answers = len(checkin_ids)
-    ideas = idle_ideas(
-        program_id=program.id, since=window.start, before=window.end, cutoff=purge.cutoff, tz=program.tz
+    # Ideas go by their own state, not by the window: see bot.retention.ideas.
+    ideas = ideas_to_clear(
+        session, program_id=program.id, cutoff=purge.cutoff, tz=program.tz, lock=not dry_run
     )
     if dry_run:
         _count_text(session, purge, program=program, window=window)
-        purge.ideas = count_idle(session, ideas)
+        purge.ideas = len(ideas)
         return
     session.add_all(purge.rollups.values())
     session.flush()  # a week someone else already rolled up fails here, before anything is deleted

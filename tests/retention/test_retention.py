@@ -11,6 +11,9 @@ from sqlalchemy import select
 
 from bot.app.commands import purge_command
 from bot.checkins.climate import answer_fields, close_due
+from bot.fake_slack.requests import SlackRequestSender
+from bot.fake_slack.server import FakeSlack
+from bot.kernel.clock import SettableClock
 from bot.kernel.deps import Deps
 from bot.kernel.programs import ProgramsConfig
 from bot.retention import purge as retention
@@ -29,6 +32,7 @@ from storage.models import (
     Reflection,
 )
 from tests.support.factories import add_person, make_pair
+from tests.support.ideas import MENTEE, MENTOR, next_dm, plan, press, record_idea, submit, take_step
 
 NOW = datetime(
     2026, 11, 23, 14, 0, tzinfo=UTC
@@ -387,3 +391,60 @@ def test_an_idle_idea_loses_its_working_notes_and_keeps_its_summary(
     assert idea_texts(kept, active) == untouched and idea_texts(kept, elsewhere) == untouched
     [again] = run_due(kept, NOW + timedelta(days=1))
     assert "idle idea" not in again  # nothing more to clear, so the line does not mention ideas
+
+
+def purge_now(deps: Deps, now: datetime) -> retention.Purge:
+    program = deps.programs.get("img-2026")
+    assert program is not None
+    purge = retention.run_program(deps, program=program, now=now, force=True)
+    assert purge is not None
+    return purge
+
+
+def test_an_idea_idle_since_before_an_earlier_run_is_still_cleared_and_only_once(kept: Deps) -> None:
+    assert purge_now(kept, NOW).ideas == 0  # an install already purging: weeks before 19 October done
+    pair = make_pair(kept, "U0MENTOR1", "U0MENTEE1")
+    idle = idea(kept, pair, "img-2026", at(date(2026, 9, 1)))  # idle well before that run's weeks
+    later = NOW + timedelta(days=7)
+
+    [line] = run_due(kept, later)
+    assert "the working notes of 1 idle idea (summaries kept)" in line
+    assert idea_texts(kept, idle)[1:3] == ("[removed after 30 days]",) * 2
+    again = purge_now(kept, later + timedelta(days=1))
+    assert again.ideas == 0 and "idea" not in again.line()  # already cleared: not counted or written
+
+
+def test_a_comment_yesterday_keeps_an_old_idea(
+    slack: SlackRequestSender, fake_slack: FakeSlack, kept: Deps, clock: SettableClock
+) -> None:
+    make_pair(kept, MENTOR, MENTEE)
+    clock.now = at(date(2026, 10, 1), 9)
+    idea_id = record_idea(slack, fake_slack, kept)
+    clock.now = NOW - timedelta(days=1)
+    modal = press(slack, fake_slack, MENTOR, next_dm(fake_slack, MENTOR, 1), "Comment")
+    assert modal is not None
+    assert submit(slack, MENTOR, modal, {"comment": "Still worth trying."})["response_action"] == "update"
+    next_dm(fake_slack, MENTEE, 1)  # the comment's DM: the save is committed
+
+    assert "idle idea" not in purge_now(kept, NOW).line()
+    with kept.sessions.begin() as session:
+        row = session.get(Idea, idea_id)
+        assert row is not None and row.updated_at == NOW - timedelta(days=1)
+        assert not row.observation.startswith("[removed")
+        assert session.scalars(select(IdeaComment.text)).all() == ["Still worth trying."]
+
+
+def test_a_test_still_ahead_keeps_an_idea_planned_long_ago(
+    slack: SlackRequestSender, fake_slack: FakeSlack, kept: Deps, clock: SettableClock
+) -> None:
+    make_pair(kept, MENTOR, MENTEE)
+    clock.now = at(date(2026, 10, 1), 9)
+    idea_id = record_idea(slack, fake_slack, kept)
+    take_step(slack, fake_slack, idea_id, "Plan a test", plan(date(2026, 11, 30)))
+
+    assert purge_now(kept, NOW).ideas == 0
+    with kept.sessions.begin() as session:
+        cycle = session.scalars(select(IdeaCycle)).one()
+        assert cycle.prediction == plan(date(2026, 11, 30))["prediction"]
+    # Once the test date is past the cutoff too and nothing more was recorded, the idea is idle.
+    assert purge_now(kept, NOW + timedelta(days=40)).ideas == 1
