@@ -74,7 +74,9 @@ def ack_reflect(ack: Ack, command: dict[str, str], *, deps: Deps) -> None:
 def suggest_pairs(ack: Ack, body: Body, *, deps: Deps) -> None:
     """Options for the pair select once a person has more pairs than a static select holds."""
     with deps.read_sessions.begin() as session:
-        options = suggested_pairs(session, deps=deps, user_id=body["user"]["id"], query=body.get("value", ""))
+        options = suggested_pairs(
+            session, deps=deps, user_id=body["user"]["id"], query=body.get("value") or ""
+        )
     ack(options=options)
 
 

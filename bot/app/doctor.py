@@ -14,7 +14,7 @@ from typing import Any
 import typer
 from pydantic import ValidationError
 
-from bot.app.doctor_local import database_check, key_check, programs_check
+from bot.app.doctor_local import CONNECT_TIMEOUT_SECONDS, database_check, key_check, programs_check
 from bot.app.doctor_result import Check, failed, passed
 from bot.app.doctor_slack import (
     APP_TOKEN_FIX,
@@ -32,11 +32,16 @@ _VARIABLE_FIXES = {"SLACK_BOT_TOKEN": BOT_TOKEN_FIX, "SLACK_APP_TOKEN": APP_TOKE
 _REPO_MANIFEST = Path(__file__).resolve().parents[2] / "manifest.yml"
 
 
-def doctor_command(*, request_url: str | None, manifest: Path | None) -> int:
-    """Print each check as it finishes and a summary; 1 when any failed."""
+def doctor_command(
+    *, request_url: str | None, manifest: Path | None, connect_timeout: int = CONNECT_TIMEOUT_SECONDS
+) -> int:
+    """Print each check as it finishes and a summary; 1 when any failed. `connect_timeout` bounds the
+    wait for a database server that takes the connection but never answers."""
     failures = total = 0
     shown: set[Check] = set()
-    for check in doctor_checks(request_url=request_url, manifest=manifest or default_manifest()):
+    manifest = manifest or default_manifest()
+    checks = doctor_checks(request_url=request_url, manifest=manifest, connect_timeout=connect_timeout)
+    for check in checks:
         if check in shown:  # an unreachable SLACK_API_URL fails both token checks the same way
             continue
         shown.add(check)
@@ -56,7 +61,9 @@ def default_manifest() -> Path:
     return here if here.exists() or not _REPO_MANIFEST.exists() else _REPO_MANIFEST
 
 
-def doctor_checks(*, request_url: str | None, manifest: Path) -> Iterator[Check]:
+def doctor_checks(
+    *, request_url: str | None, manifest: Path, connect_timeout: int = CONNECT_TIMEOUT_SECONDS
+) -> Iterator[Check]:
     settings, problems = checked_settings()
     yield from problems
     configure_logging(settings.log_level)
@@ -73,7 +80,7 @@ def doctor_checks(*, request_url: str | None, manifest: Path) -> Iterator[Check]
         yield from channel_checks(bot.client, config, bot_name=bot.name)
         yield from people_checks(bot.client, config)
     if "DATABASE_URL" not in bad:
-        yield from local_checks(settings)
+        yield from local_checks(settings, connect_timeout)
 
 
 def slack_checks(
@@ -87,8 +94,8 @@ def slack_checks(
         yield from connection_checks(settings, request_url)
 
 
-def local_checks(settings: Settings) -> Iterator[Check]:
-    database, engine = database_check(settings)
+def local_checks(settings: Settings, connect_timeout: int) -> Iterator[Check]:
+    database, engine = database_check(settings, connect_timeout=connect_timeout)
     yield database
     try:
         yield key_check(settings, engine)

@@ -24,6 +24,10 @@ from storage.keyring import locate_secrets, matching_secret, read_key_check
 from storage.migrate import current_revision, head_revision
 
 MIGRATE_FIX = "run mentorbot migrate (back up the database first)"
+CONNECT_TIMEOUT_SECONDS = 10  # a server that takes the connection and never answers must not hang doctor
+TIMEOUT_FIX = (
+    "check DATABASE_URL's host and port: PostgreSQL must answer there, not a firewall or another service"
+)
 
 
 def programs_check(settings: Settings) -> tuple[Check, ProgramsConfig | None]:
@@ -39,26 +43,43 @@ def programs_check(settings: Settings) -> tuple[Check, ProgramsConfig | None]:
     return passed(f"{path}: {summary}"), config
 
 
-def database_check(settings: Settings) -> tuple[Check, Engine | None]:
+def database_check(
+    settings: Settings, *, connect_timeout: int = CONNECT_TIMEOUT_SECONDS
+) -> tuple[Check, Engine | None]:
     """Reachable and migrated to this version's head; the engine for the key check when it is."""
     where = database_location(settings.database_url)
     if _sqlite_file_missing(settings.database_url):
         reason = "the file does not exist"
         return failed(f"database {where}", reason, f"check DATABASE_URL, or {MIGRATE_FIX}"), None
-    engine = make_engine(settings.database_url)
+    engine = _doctor_engine(settings.database_url, connect_timeout)
     try:
         current = current_revision(engine)
     except DBAPIError as exc:
         engine.dispose()
-        problem = database_problem(exc)
-        reason = problem.what if problem is not None else type(exc.orig).__name__
-        fix = problem.fix if problem is not None else "check DATABASE_URL and that the database server is up"
-        return failed(f"database {where}", reason, fix), None
+        return failed(f"database {where}", *_unreadable(exc, connect_timeout)), None
     head = head_revision()
     if current != head:
         reason = f"at revision {current or 'none (empty)'}, this version needs {head}"
         return failed(f"database {where}", reason, MIGRATE_FIX), engine
     return passed(f"database {where}: reachable, migrated ({head})"), engine
+
+
+def _doctor_engine(url: str, connect_timeout: int) -> Engine:
+    """make_engine's, with a connect timeout on PostgreSQL. No statement_timeout in the startup
+    options: PgBouncer refuses a connection that sends them, and doctor's few queries are tiny."""
+    if make_url(url).get_backend_name() != "postgresql":
+        return make_engine(url)
+    return make_engine(url, connect_args={"connect_timeout": connect_timeout})
+
+
+def _unreadable(exc: DBAPIError, connect_timeout: int) -> tuple[str, str]:
+    """Why the database could not be read, and the fix."""
+    if type(exc.orig).__name__ == "ConnectionTimeout":  # psycopg's, raised without a SQLSTATE
+        return f"no answer within {connect_timeout} s (connection timeout)", TIMEOUT_FIX
+    problem = database_problem(exc)
+    if problem is None:
+        return type(exc.orig).__name__, "check DATABASE_URL and that the database server is up"
+    return problem.what, problem.fix
 
 
 def _sqlite_file_missing(url: str) -> bool:

@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web import SlackResponse
 
@@ -58,8 +58,8 @@ def open_bot_access(settings: Settings) -> BotAccess:
         response = client.auth_test()
     except SlackApiError as exc:
         return BotAccess(failed("SLACK_BOT_TOKEN", f"Slack refused it ({_error(exc)})", BOT_TOKEN_FIX))
-    except OSError as exc:
-        return BotAccess(_unreachable(settings, exc))
+    except (OSError, SlackRequestError) as exc:
+        return BotAccess(unreachable(settings.slack_api_url, exc))
     if not response.get("bot_id"):
         return BotAccess(failed("SLACK_BOT_TOKEN", "valid, but not a bot token", BOT_TOKEN_FIX))
     what = f"SLACK_BOT_TOKEN: accepted, bot @{response.get('user')} in {response.get('team')}"
@@ -74,15 +74,25 @@ def scope_check(response: SlackResponse, manifest: Path) -> Check:
     except (OSError, yaml.YAMLError, KeyError, TypeError) as exc:
         reason = f"cannot read oauth_config.scopes.bot from {manifest} ({type(exc).__name__})"
         return failed(what, reason, "pass --manifest PATH: the manifest.yml the app was created from")
-    header = response.headers.get("x-oauth-scopes")
-    if header is None:
+    granted = granted_scopes(response.headers)
+    if granted is None:
         reason = "Slack did not name the granted scopes (no x-oauth-scopes header)"
         return failed(what, reason, "check that SLACK_API_URL points at Slack (https://slack.com/api/)")
-    granted = {scope.strip() for scope in str(header).split(",") if scope.strip()}
     missing = [scope for scope in wanted if scope not in granted]
     if missing:
         return failed(what, f"missing {', '.join(missing)}", SCOPES_FIX)
     return passed(f"{what}: all {len(wanted)} in {manifest.name} granted")
+
+
+def granted_scopes(headers: Any) -> set[str] | None:
+    """The x-oauth-scopes header's scopes; header names are case-insensitive, whatever a proxy made of it."""
+    header = next(
+        (value for name, value in dict(headers).items() if str(name).lower() == "x-oauth-scopes"), None
+    )
+    if header is None:
+        return None
+    values = header if isinstance(header, list) else [header]  # aiohttp-style clients give a list
+    return {scope.strip() for value in values for scope in str(value).split(",") if scope.strip()}
 
 
 def manifest_bot_scopes(manifest: Path) -> list[str]:
@@ -94,10 +104,20 @@ def manifest_bot_scopes(manifest: Path) -> list[str]:
 
 
 def connection_checks(settings: Settings, request_url: str | None) -> list[Check]:
-    """Socket Mode when SLACK_APP_TOKEN is set (as `mentorbot run`), else HTTP mode."""
-    if settings.socket_mode:
-        return [socket_mode_check(settings)]
+    """Socket Mode when SLACK_APP_TOKEN is set (as `mentorbot run`), else HTTP mode; with --request-url
+    HTTP mode too even then, since `mentorbot run --http` serves HTTP whatever SLACK_APP_TOKEN says."""
+    if not settings.socket_mode:
+        return http_checks(settings, request_url)
+    socket_mode = socket_mode_check(settings)
+    return [socket_mode] if request_url is None else [socket_mode, *http_checks(settings, request_url)]
+
+
+def http_checks(settings: Settings, request_url: str | None) -> list[Check]:
+    """The signing secret is set and, given --request-url, the URL answers Slack's signed requests."""
     secret = secret_value(settings.slack_signing_secret)
+    if secret is None and settings.socket_mode:
+        reason = "not set, and --request-url checks HTTP mode (mentorbot run --http), which needs it"
+        return [failed("SLACK_SIGNING_SECRET", reason, f"{SIGNING_SECRET_FIX}, or drop --request-url")]
     if secret is None:
         reason = "not set, and HTTP mode needs it (SLACK_APP_TOKEN is unset)"
         return [failed("SLACK_SIGNING_SECRET", reason, f"{SIGNING_SECRET_FIX}, or set SLACK_APP_TOKEN")]
@@ -115,8 +135,8 @@ def socket_mode_check(settings: Settings) -> Check:
         response = client.apps_connections_open(app_token=settings.slack_app_token.get_secret_value())
     except SlackApiError as exc:
         return failed("SLACK_APP_TOKEN", f"Slack refused it ({_error(exc)})", APP_TOKEN_FIX)
-    except OSError as exc:
-        return _unreachable(settings, exc)
+    except (OSError, SlackRequestError) as exc:
+        return unreachable(settings.slack_api_url, exc)
     if not str(response.get("url") or "").startswith("ws"):
         return failed("SLACK_APP_TOKEN", "apps.connections.open gave no WebSocket URL", APP_TOKEN_FIX)
     return passed("Socket Mode: SLACK_APP_TOKEN accepted, Slack offers a connection")
@@ -158,6 +178,8 @@ def _error(exc: SlackApiError) -> str:
     return str(exc.response.get("error") or f"HTTP {exc.response.status_code}")
 
 
-def _unreachable(settings: Settings, exc: OSError) -> Check:
-    reason = f"cannot reach {settings.slack_api_url} ({getattr(exc, 'reason', exc)})"
+def unreachable(api_url: str, exc: Exception) -> Check:
+    """A dropped connection or a network error, after the client's retries: the same line wherever it
+    happens, so doctor shows it once."""
+    reason = f"cannot reach {api_url} ({getattr(exc, 'reason', exc)})"
     return failed("SLACK_API_URL", reason, "check the URL, the proxy (HTTPS_PROXY) and the firewall")

@@ -6,9 +6,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
+from slack_sdk.errors import SlackApiError, SlackRequestError
 
 from bot.app.doctor_result import Check, failed, passed
+from bot.app.doctor_slack import unreachable
 from bot.kernel.programs import ProgramsConfig
 
 RETRY_FIX = "run mentorbot doctor again; if Slack keeps answering that, look the error up in Slack's docs"
@@ -55,6 +56,8 @@ def membership_check(client: WebClient, channel: str, uses: str, *, bot_name: st
             reason = "not found (or private, and the bot is not in it)"
             return failed(what, reason, f"check the channel id in programs.yml; if private, {invite}")
         return failed(what, f"Slack answered {error}", RETRY_FIX)
+    except (OSError, SlackRequestError) as exc:  # the connection dropped, even after the client's retries
+        return unreachable(client.base_url, exc)
     return passed(what)
 
 
@@ -74,6 +77,8 @@ def person_check(client: WebClient, user_id: str, roles: str) -> Check:
         if error == "user_not_found":
             return failed(what, "no such user in this workspace", replace)
         return failed(what, f"Slack answered {error}", RETRY_FIX)
+    except (OSError, SlackRequestError) as exc:
+        return unreachable(client.base_url, exc)
     if user.get("deleted"):
         return failed(what, "deactivated", replace)
     if user.get("is_bot"):

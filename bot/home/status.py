@@ -14,15 +14,17 @@ from bot.kernel.programs import Program
 from bot.kernel.roles import Role, UserRoles, roles_of
 from bot.kernel.text import day_text, plural
 from bot.pairs.welcome import DAY_NAMES
-from bot.slack.caps import MAX_MESSAGE_TEXT, capped_lines, capped_text
+from bot.slack.caps import MAX_MESSAGE_TEXT, capped_lines
 from storage.models import Pair, Pause, Person
 from storage.repositories.pairs import active_pairs_of, program_counts
 from storage.repositories.people import get_person
 from storage.repositories.reflections import last_confirmed_by_pair
 
 MAX_PAIRS = 25  # pairs listed by `/mentorship status`: Slack shows 4,000 characters of a message
-MAX_PAIRS_TEXT = 2_500  # leaves room for the coordinator and check-in lines around the list
-SEE_HOME = "your App Home flags the pairs overdue for a session."
+MAX_SIDE_TEXT = 1_000  # for the coordinator lines, and again for the check-in lines, around the list
+# No surface lists every pair of a mentor with hundreds: say which ones are shown, not where the rest are.
+PAIRS_SHOWN = "those shown have gone longest without a confirmed session."
+PROGRAMS_SHOWN = "`/mentorship digest PROGRAM` for any program you coordinate."
 
 
 def active_pause(session: Session, *, user_id: str, now: datetime) -> Pause | None:
@@ -100,15 +102,18 @@ def pair_line(pair: Pair, *, user_id: str) -> str:
     return f"Your mentor in *{pair.program_id}* is <@{pair.mentor_id}> ({since}{focus})."
 
 
-def pair_lines(session: Session, *, pairs: list[Pair], user_id: str) -> list[str]:
-    """A line per pair; past MAX_PAIRS, those longest without a confirmed session first, then a count."""
-    if len(pairs) <= MAX_PAIRS:
-        return [pair_line(pair, user_id=user_id) for pair in pairs]
+def pair_lines(session: Session, *, pairs: list[Pair], user_id: str, max_chars: int) -> list[str]:
+    """A line per pair; when they do not all fit, those longest without a confirmed session first, then
+    one "…and N more" line counting pairs."""
+    listed = [pair_line(pair, user_id=user_id) for pair in pairs]
+    if len(pairs) <= MAX_PAIRS and len("\n".join(listed)) <= max_chars:
+        return listed
     last = last_confirmed_by_pair(session, pair_ids=[pair.id for pair in pairs])
     waiting = sorted(pairs, key=lambda pair: (last.get(pair.id) or pair.started_at.date(), pair.id))
-    lines = [f"You are in {len(pairs):,} pairs; those longest without a confirmed session come first."]
+    heading = f"You are in {len(pairs):,} pairs; those longest without a confirmed session come first."
     listed = [pair_line(pair, user_id=user_id) for pair in waiting]
-    return lines + capped_lines(listed, where=SEE_HOME, max_lines=MAX_PAIRS, max_chars=MAX_PAIRS_TEXT)
+    room = max_chars - len(heading) - 1
+    return [heading, *capped_lines(listed, where=PAIRS_SHOWN, max_lines=MAX_PAIRS, max_chars=room)]
 
 
 def status_text(session: Session, *, deps: Deps, user_id: str, now: datetime) -> str:
@@ -116,14 +121,22 @@ def status_text(session: Session, *, deps: Deps, user_id: str, now: datetime) ->
     roles = roles_of(session, programs=deps.programs, user_id=user_id)
     if not roles.enrolled:
         return "You are not in a mentorship program yet. Your program coordinator can pair you."
-    lines = coordinator_lines(session, deps=deps, roles=roles)
+    coordinating = _side(coordinator_lines(session, deps=deps, roles=roles), where=PROGRAMS_SHOWN)
     known = set(deps.programs.ids)
     pairs = [p for p in active_pairs_of(session, user_id=user_id) if p.program_id in known]
-    lines.extend(pair_lines(session, pairs=pairs, user_id=user_id))
     mentee_pairs = [pair for pair in pairs if pair.mentee_id == user_id]
+    schedule: list[str] = []
     if mentee_pairs:
-        lines.extend(checkin_lines(session, deps=deps, user_id=user_id, mentee_pairs=mentee_pairs, now=now))
-    return capped_text(lines, where=SEE_HOME, max_lines=len(lines), max_chars=MAX_MESSAGE_TEXT)
+        schedule = checkin_lines(session, deps=deps, user_id=user_id, mentee_pairs=mentee_pairs, now=now)
+    schedule = _side(schedule, where="")
+    # The pairs get what the lines around them leave, so the one "…and N more" line counts pairs.
+    room = MAX_MESSAGE_TEXT - len("\n".join([*coordinating, *schedule])) - 2
+    listed = pair_lines(session, pairs=pairs, user_id=user_id, max_chars=room)
+    return "\n".join([*coordinating, *listed, *schedule])
+
+
+def _side(lines: list[str], *, where: str) -> list[str]:
+    return capped_lines(lines, where=where, max_lines=len(lines), max_chars=MAX_SIDE_TEXT)
 
 
 def _unique(values: Iterable[str]) -> list[str]:

@@ -22,7 +22,7 @@ from bot.kernel.text import day_text, plural
 from bot.matching import home as matching
 from bot.reflections import home as reflections
 from bot.slack.blocks import MAX_TEXT, MAX_VIEW_BLOCKS, Block, context, divider, header, section
-from bot.slack.caps import capped_blocks, capped_text, more_line
+from bot.slack.caps import capped_text, more_line
 from bot.tracks import home as tracks
 from storage.models import MentoringSession, Pair
 from storage.repositories.pairs import active_pairs_of, program_counts
@@ -32,12 +32,14 @@ Blocks = list[Block]
 Section = Callable[..., Blocks]  # (session, *, deps, roles, now) -> blocks
 
 MAX_LISTED = 20  # people per list: the view holds at most 100 blocks
-SEE_STATUS = "`/mentorship status` lists your pairs."
+# No surface lists every pair of someone with hundreds: a cut list says which ones it shows, not where
+# the rest are (`/mentorship status` is capped too).
+LONGEST_FIRST = "those longest without a logged session are listed first."
 
 
-def _listed(lines: list[str]) -> str:
+def _listed(lines: list[str], *, where: str = "") -> str:
     # Sections hold 3,000 characters; a title goes above the list.
-    return capped_text(lines, where=SEE_STATUS, max_lines=MAX_LISTED, max_chars=MAX_TEXT - 200)
+    return capped_text(lines, where=where, max_lines=MAX_LISTED, max_chars=MAX_TEXT - 200)
 
 
 def _active_pairs(session: Session, deps: Deps, user_id: str) -> list[Pair]:
@@ -86,14 +88,16 @@ def mentor_section(session: Session, *, deps: Deps, roles: UserRoles, now: datet
         return []
     pairs = [pair for pair in _active_pairs(session, deps, roles.user_id) if pair.mentor_id == roles.user_id]
     last = last_sessions(session, pair_ids=[pair.id for pair in pairs])
+    where = ""
     if len(pairs) > MAX_LISTED:  # only some fit: those longest without a session first
         pairs = sorted(pairs, key=lambda pair: (pair.id in last, last.get(pair.id) or date.min, pair.id))
+        where = LONGEST_FIRST
     mentees = []
     for pair in pairs:
         seen = last.get(pair.id)
         when = f"last session {day_text(seen)}" if seen else "no session logged yet (`/reflect`)"
         mentees.append(f"• <@{pair.mentee_id}> in *{pair.program_id}* — {when}")
-    blocks = [section(f"*Your mentee{'s' if len(mentees) > 1 else ''}*\n{_listed(mentees)}")]
+    blocks = [section(f"*Your mentee{'s' if len(mentees) > 1 else ''}*\n{_listed(mentees, where=where)}")]
     program = deps.programs.get(pairs[0].program_id) if pairs else None
     fallback = program.timezone if program else "UTC"
     year = now.astimezone(reader_timezone(get_person(session, user_id=roles.user_id), fallback)).year
@@ -187,13 +191,31 @@ SECTIONS: list[Section] = [
 def build_home(session: Session, *, deps: Deps, user_id: str, now: datetime) -> dict[str, Any]:
     """The Home tab view for `user_id`."""
     roles = roles_of(session, programs=deps.programs, user_id=user_id)
+    parts = [part for part in (each(session, deps=deps, roles=roles, now=now) for each in SECTIONS) if part]
+    return {"type": "home", "blocks": home_blocks(parts)}
+
+
+def home_blocks(parts: list[Blocks]) -> Blocks:
+    """The title and each section after a divider; past Slack's 100 blocks, as many as fit and a line
+    saying how many sections were left out or cut short (counting blocks would count the dividers)."""
     blocks: Blocks = [header("Mentorship")]
-    for home_section in SECTIONS:
-        part = home_section(session, deps=deps, roles=roles, now=now)
-        if part:
+    for index, part in enumerate(parts):
+        closing = 0 if index == len(parts) - 1 else 1  # a later section that does not fit needs the line
+        if len(blocks) + 1 + len(part) + closing <= MAX_VIEW_BLOCKS:
             blocks.extend([divider(), *part])
-    return {"type": "home", "blocks": capped_blocks(blocks, limit=MAX_VIEW_BLOCKS, note=_more_on_home)}
+            continue
+        shown = part[: max(MAX_VIEW_BLOCKS - len(blocks) - 2, 0)]  # after a divider, before the closing line
+        if shown:
+            blocks.extend([divider(), *shown])
+        left_out = len(parts) - index - (1 if shown else 0)
+        blocks.append(context(sections_left_out(left_out, cut_short=bool(shown))))
+        return blocks
+    return blocks
 
 
-def _more_on_home(hidden: int) -> str:
-    return more_line(hidden, "parts left out to keep the Home tab within Slack's limits. " + SEE_STATUS)
+def sections_left_out(left_out: int, *, cut_short: bool) -> str:
+    parts = ([plural(left_out, "section") + " left out"] if left_out else []) + (
+        ["one cut short"] if cut_short else []
+    )
+    said = " and ".join(parts)
+    return f"{said[0].upper()}{said[1:]} to keep the Home tab within Slack's 100 blocks."

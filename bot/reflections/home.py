@@ -33,7 +33,8 @@ MAX_BLOCKS = 40  # of the Home tab's 100, shared with the other sections
 MAX_ANSWERABLE = 5  # sessions with buttons; more are summarised
 MAX_OVERDUE = 10  # overdue pairs named, longest first
 MAX_COMPETENCY_SECTIONS = 5  # mentees whose competency levels are shown, one section each
-SEE_PAIRS = "`/mentorship status` lists your pairs, longest without a session first."
+# Neither the Home tab nor `/mentorship status` lists hundreds of pairs: say which are shown instead.
+LONGEST_OVERDUE_ABOVE = "the longest overdue are named above."
 
 
 def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime) -> Blocks:
@@ -52,7 +53,7 @@ def home_blocks(session: Session, *, deps: Deps, roles: UserRoles, now: datetime
 
 
 def _more_parts(hidden: int) -> str:
-    return more_line(hidden, "parts left out to keep the Home tab within Slack's limits. " + SEE_PAIRS)
+    return more_line(hidden, "parts left out to keep the Home tab within Slack's limits.")
 
 
 def _program_blocks(session: Session, *, program: Program, user_id: str, now: datetime) -> Blocks:
@@ -128,7 +129,7 @@ def _overdue_blocks(
         )
     if not lines:
         return []
-    return [section(capped_text(lines, where=SEE_PAIRS, max_lines=MAX_OVERDUE))]
+    return [section(capped_text(lines, where=LONGEST_OVERDUE_ABOVE, max_lines=MAX_OVERDUE))]
 
 
 def _unconfirmed_blocks(

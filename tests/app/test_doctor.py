@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
+import socket
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ import yaml
 from typer.testing import CliRunner, Result
 
 from bot.app.cli import cli
+from bot.app.doctor import doctor_command
+from bot.app.doctor_slack import granted_scopes
 from bot.fake_slack.server import FakeSlack
 from bot.fake_slack.store import MANIFEST_BOT_SCOPES
 from bot.kernel.deps import Deps
@@ -216,3 +220,74 @@ def test_invalid_programs_file_is_named_and_the_checks_needing_it_are_skipped(
 
     assert line.startswith(f"✗ {programs}: programs[1].timezone: ")
     assert line.endswith("— fix: correct it; mentorbot check-config lists every problem")
+
+
+@pytest.fixture
+def silent_server() -> Iterator[int]:
+    """A port that takes TCP connections and never answers: a firewall or a stuck server."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)  # the kernel completes the handshake; nothing ever reads
+        yield int(listener.getsockname()[1])
+
+
+def test_a_database_server_that_never_answers_times_out(
+    env: Env, silent_server: int, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    env = {**env, "DATABASE_URL": f"postgresql://u@127.0.0.1:{silent_server}/db"}
+    for name, value in env.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)
+    started = time.monotonic()
+
+    code = doctor_command(request_url=None, manifest=ROOT / "manifest.yml", connect_timeout=2)
+
+    assert time.monotonic() - started < 15
+    out = capsys.readouterr().out
+    assert code == 1, out
+    database = [line for line in out.splitlines() if line.startswith("✗ database ")]
+    assert database == [
+        f"✗ database postgresql://127.0.0.1:{silent_server}/db: no answer within 2 s (connection timeout)"
+        " — fix: check DATABASE_URL's host and port: PostgreSQL must answer there, not a firewall or"
+        " another service"
+    ], out
+
+
+def test_a_connection_dropped_in_the_workspace_checks_is_a_line_not_a_traceback(
+    env: Env, fake_slack: FakeSlack
+) -> None:
+    # One call and the client's two retries, for each of the first channel and the first person.
+    fake_slack.inject("conversations.history", disconnect=True, times=3)
+    fake_slack.inject("users.info", disconnect=True, times=3)
+
+    result = doctor(env)
+
+    assert result.exception is None or isinstance(result.exception, SystemExit), result.output
+    line = only_failure(result)  # the same line for both: shown once
+    assert line.startswith(f"✗ SLACK_API_URL: cannot reach {fake_slack.url}"), line
+    assert line.endswith("— fix: check the URL, the proxy (HTTPS_PROXY) and the firewall")
+    assert "✓ bot in channel C0NURSEDIGEST" in result.stdout and "✓ person U0COORD2" in result.stdout
+
+
+def test_granted_scopes_match_the_header_in_any_case() -> None:
+    assert granted_scopes({"X-OAuth-Scopes": "chat:write, im:write"}) == {"chat:write", "im:write"}
+    assert granted_scopes({"x-oauth-scopes": "chat:write"}) == {"chat:write"}
+    assert granted_scopes({"content-type": "application/json"}) is None
+
+
+def test_request_url_in_socket_mode_is_checked_too(
+    env: Env, deps: Deps, serve_bot: Callable[[Deps], str]
+) -> None:
+    url = serve_bot(deps)
+
+    both = doctor(env, "--request-url", url)
+    unsigned = doctor({**env, "SLACK_SIGNING_SECRET": None}, "--request-url", url)
+
+    assert both.exit_code == 0, both.output
+    assert "✓ Socket Mode: SLACK_APP_TOKEN accepted" in both.stdout
+    assert f"✓ request URL {url} answers Slack's signed requests" in both.stdout
+    assert only_failure(unsigned).startswith(
+        "✗ SLACK_SIGNING_SECRET: not set, and --request-url checks HTTP mode (mentorbot run --http)"
+    )

@@ -61,8 +61,10 @@ def test_a_mentor_home_with_230_overdue_pairs_names_the_longest_overdue_and_coun
     text = texts(view["blocks"])
     overdue = next(b["text"]["text"] for b in view["blocks"] if "No confirmed session" in str(b.get("text")))
     assert overdue.count(":warning:") == 10 and "for 90 days" in overdue.splitlines()[0]
-    assert "…and 220 more — `/mentorship status` lists your pairs" in overdue
-    assert "…and 210 more — `/mentorship status` lists your pairs." in text  # the mentee list
+    assert "…and 220 more — the longest overdue are named above." in overdue
+    # the mentee list: no pointer back to `/mentorship status`, which is capped too
+    assert "…and 210 more — those longest without a logged session are listed first." in text
+    assert "/mentorship status" not in text
     assert "…and 205 more — too many mentees to list here." in text  # their latest check-ins
     assert len(view["blocks"]) <= 100
 
@@ -111,8 +113,9 @@ def test_mentorship_status_for_1200_pairs_fits_what_slack_shows(
     text = reply.json()["text"]
     assert validation.display_problems(text) == []
     assert text.startswith("You are in 1,200 pairs")
-    assert more_count(text) == [1200 - text.count("You mentor <@")]
-    assert "your App Home flags the pairs overdue for a session." in text
+    assert more_count(text) == [1200 - text.count("You mentor <@")]  # one line, counting pairs
+    assert re.search(r"…and [\d,]+ more — those shown have gone longest without a confirmed session\.", text)
+    assert "App Home" not in text  # which lists no more of them
 
 
 def test_a_digest_of_1200_pairs_fits_one_message_and_its_preview_modal(
@@ -136,3 +139,20 @@ def test_a_digest_of_1200_pairs_fits_one_message_and_its_preview_modal(
     slack.block_action(COORDINATOR, action_id="digest_preview_home", value="img-2026", view=home)
     fake_slack.wait_for(lambda: bool(fake_slack.calls_to("views.update")), timeout=SLOW, what="the modal")
     assert [call.ok for call in fake_slack.calls_to("views.update")] == [True]
+
+
+def test_mentorship_status_with_long_pair_lines_counts_pairs_in_one_more_line(
+    deps: Deps, slack: SlackRequestSender
+) -> None:
+    from sqlalchemy import update
+
+    from storage.models import Pair
+
+    make_pairs(deps, [(COORDINATOR, f"U0BULK{n:04d}") for n in range(24)])  # within the 25 listed
+    with deps.sessions.begin() as session:
+        session.execute(update(Pair).values(focus="f" * 200))  # each line over 250 characters
+    text = slack.command("/mentorship", "status", user_id=COORDINATOR).json()["text"]
+    assert validation.display_problems(text) == []
+    assert text.startswith("You coordinate *img-2026*")  # the coordinator line stays
+    assert more_count(text) == [24 - text.count("You mentor <@")]
+    assert 0 < text.count("You mentor <@") < 24

@@ -149,7 +149,7 @@ def test_a_mentor_with_many_mentees_stays_within_slack_limits(deps: Deps, clock:
     with deps.read_sessions.begin() as session:
         view = build_home(session, deps=deps, user_id="U0MENTOR1", now=clock.now)
     text = texts(view)
-    assert "…and 10 more — `/mentorship status` lists your pairs." in text
+    assert "…and 10 more — those longest without a logged session are listed first." in text
     assert len(view["blocks"]) <= 100
 
 
@@ -172,3 +172,24 @@ def test_without_the_check_in_feature_the_schedule_comes_from_config(deps: Deps,
         session.flush()
         lines = schedule_lines(session, deps=deps, user_id="U0MENTEE1", mentee_pairs=pairs, now=clock.now)
         assert lines == ["Your check-ins are paused until Monday 7 December 2026."]
+
+
+def test_a_full_home_tab_counts_sections_not_blocks() -> None:
+    from bot.home.tab import home_blocks
+    from bot.slack.blocks import section
+
+    def part(size: int) -> list[dict[str, Any]]:
+        return [section(f"line {n}") for n in range(size)]
+
+    fits = home_blocks([part(48), part(49)])  # the title, two dividers, 97 sections: 100 blocks
+    cut = home_blocks([part(60), part(60), part(5), part(5)])
+
+    assert len(fits) == 100 and fits[-1]["type"] == "section"
+    assert len(cut) == 100
+    assert cut[-1]["type"] == "context"
+    assert cut[-1]["elements"][0]["text"] == (
+        "2 sections left out and one cut short to keep the Home tab within Slack's 100 blocks."
+    )
+    assert sum(block["type"] == "divider" for block in cut) == 2
+    full = home_blocks([part(97), part(5)])  # no room left even for a divider
+    assert len(full) == 100 and full[-1]["elements"][0]["text"].startswith("1 section left out to keep")
