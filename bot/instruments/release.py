@@ -18,16 +18,23 @@ What is moved, and what would link a row to a person:
   rows share one xmin, which ties the batch to the set of mentees who answered (known anyway: the
   claims' `answered` flag), never a row to one of them. The claims themselves are not written.
 - Time. Rows carry only the period: no answer time, no release time.
+- People, not answers. A pair's month gives one answer per pair, so a mentee with three mentors stands
+  behind three answers of one batch. Every threshold below counts the distinct mentees behind the
+  answers: their claims' person ids are read inside the release transaction for that count only, and
+  never written with, or beside, the answers.
 - The mentor pseudonym (instruments rating the mentor). Decided now, not when answered: a row keeps
   its mentor's pseudonym only if that mentor has at least `privacy.min_group_size` (k) active mentees,
-  the batch holds at least k ratings of that mentor, and the rows left without a pseudonym number 0
-  or at least k (else the smallest mentors' groups lose theirs too, until that holds), like the
-  team-climate "met my mentor" flag. Otherwise the answer counts only in the program's totals.
-- Versions. An instrument's version changes only with a release of the bot; a version with fewer
-  than k answers in a batch is discarded rather than released as a small group.
-- Small batches. A period with fewer than k answers is discarded, not moved: such a batch is (nearly)
-  tied to the few who answered, and no figure over it could be shown. Its count is kept in
-  `instrument_periods` so reports can say "fewer than k answers".
+  the batch holds ratings of that mentor from at least k people, not all with the same score, and the
+  rows left without a pseudonym come from 0 or at least k people (else the smallest mentors' groups
+  lose theirs too, until that holds), like the team-climate "met my mentor" flag. Otherwise the answer
+  counts only in the program's totals. The same-score rule is there because a mentor's figure on App
+  Home pools every batch: read before and after a batch whose ratings of them were all one score, it
+  would give that score away.
+- Versions. An instrument's version changes only with a release of the bot; a version answered by
+  fewer than k people in a batch is discarded rather than released as a small group.
+- Small batches. A period answered by fewer than k people is discarded, not moved: such a batch is
+  (nearly) tied to the few who answered, and no figure over it could be shown. Its count of answers is
+  kept in `instrument_periods` so reports can say "fewer than k answered".
 - Stragglers. An answer committed after its period closed (it lost a race with the close; the modal
   refuses answers once the period has closed) is discarded on the next pass: moving it on its own
   would make a batch of one.
@@ -41,8 +48,8 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections import Counter
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -133,40 +140,61 @@ def close(deps: Deps, *, program: Program, instrument_id: str, period: str) -> C
     return Closed(program.id, instrument_id, period, len(waiting) if first else 0, len(batch))
 
 
+@dataclass(frozen=True)
+class Given:
+    """A waiting answer and who gave it, inside the release transaction only: the person is counted, never
+    written (shuffled_batch hands back the bare answers)."""
+
+    answer: Answer
+    person_id: str
+
+
 def released(
     deps: Deps, session: Session, *, program: Program, waiting: Sequence[repo.Pending]
 ) -> list[Answer]:
-    """The answers to release, shuffled: none when fewer than k; mentor pseudonyms only on groups of k."""
-    k = program.privacy.min_group_size
-    answers = [_answer(deps, session, program=program, waiting=w) for w in waiting]
-    return shuffled_batch(answers, min_group_size=k)
+    """The answers to release, shuffled: none from fewer than k people; mentor pseudonyms only as allowed."""
+    given = [Given(_answer(deps, session, program=program, waiting=w), w.person_id) for w in waiting]
+    return shuffled_batch(given, min_group_size=program.privacy.min_group_size)
 
 
-def shuffled_batch(answers: Sequence[Answer], *, min_group_size: int) -> list[Answer]:
+def people(given: Iterable[Given]) -> int:
+    """How many distinct people gave these answers."""
+    return len({g.person_id for g in given})
+
+
+def shuffled_batch(given: Sequence[Given], *, min_group_size: int) -> list[Answer]:
     """The batch in random order, each version's rows with their mentor groups settled; none below k."""
     k = min_group_size
-    if len(answers) < k:
+    if people(given) < k:
         return []
-    versions = Counter(a.version for a in answers)
     batch: list[Answer] = []
-    for version in sorted(versions):
-        if versions[version] >= k:
-            batch += with_mentor_groups([a for a in answers if a.version == version], min_group_size=k)
+    for version in sorted({g.answer.version for g in given}):
+        rows = [g for g in given if g.answer.version == version]
+        if people(rows) >= k:
+            batch += with_mentor_groups(rows, min_group_size=k)
     _SHUFFLER.shuffle(batch)
     return batch
 
 
-def with_mentor_groups(answers: Sequence[Answer], *, min_group_size: int) -> list[Answer]:
-    """Keep a mentor pseudonym only on groups of k or more, while the rows without one number 0 or >= k."""
+def with_mentor_groups(given: Sequence[Given], *, min_group_size: int) -> list[Answer]:
+    """Keep a mentor pseudonym only on groups of k or more people with differing scores, while the rows left
+    without one come from 0 or at least k people."""
     k = min_group_size
-    sizes = Counter(a.mentor_key for a in answers if a.mentor_key is not None)
-    kept = {key for key, n in sizes.items() if n >= k}
+    groups: dict[str, list[Given]] = defaultdict(list)
+    for g in given:
+        if g.answer.mentor_key is not None:
+            groups[g.answer.mentor_key].append(g)
+    kept = {key for key, rows in groups.items() if people(rows) >= k and not _same_score(rows)}
     while kept:
-        rest = len(answers) - sum(sizes[key] for key in kept)
+        rest = people(g for g in given if g.answer.mentor_key not in kept)
         if rest == 0 or rest >= k:
             break
-        kept.remove(min(kept, key=lambda key: (sizes[key], key)))
-    return [a if a.mentor_key in kept else replace(a, mentor_key=None) for a in answers]
+        kept.remove(min(kept, key=lambda key: (people(groups[key]), key)))
+    return [g.answer if g.answer.mentor_key in kept else replace(g.answer, mentor_key=None) for g in given]
+
+
+def _same_score(rows: Sequence[Given]) -> bool:
+    return len({g.answer.score for g in rows}) == 1
 
 
 def _answer(deps: Deps, session: Session, *, program: Program, waiting: repo.Pending) -> Answer:

@@ -84,7 +84,7 @@ def build_annual_report(
         len(people), as_of, tables.table, tables.roles,
     )  # fmt: skip
     cells, cell_figures, cell_decisions = instrument_cells(
-        instrument_source(session, program, quarters(start, end)), min_group_size=k
+        instrument_source(session, program, quarters(start, end)), min_group_size=k, now=now
     )
     decided = [
         *((f, built.scores.decisions[f.key]) for f in built.scores.figures),

@@ -264,10 +264,11 @@ def _instrument_table(pdf: FPDF, report: AnnualReport) -> None:
 
 
 INSTRUMENT_NOTE = (
-    "Survey answers are released, unlinked, when their period closes (its end plus 7 days): a quarter "
-    "still open counts only the months already closed. A month's (or quarter's) batch of fewer than {k} "
-    "answers is discarded, never counted: 'fewer than {k}' marks a quarter whose every batch was. People "
-    "counts answers (a monthly survey's mentee answers up to three times a quarter); '–' means no answers."
+    "Survey answers are released, unlinked, when their period closes (its end plus 7 days); a quarter is "
+    "shown once its last period has closed. A month's (or quarter's) batch from fewer than {k} people is "
+    "discarded, never counted: 'fewer than {k}' marks a quarter whose every batch was. People counts who "
+    "answered; the mean is over answers (a monthly survey's mentee answers up to three times a quarter); "
+    "'–' means no answers."
 )
 
 
@@ -427,7 +428,8 @@ def _method_notes(k: int) -> list[tuple[str, str]]:
             "concern arrived. Time to first meeting runs from the day a pair started",
             "(program timezone) to the",
             "day of its first session logged with /reflect and not disputed; pairs with none by the report's",
-            "last day are counted as not met yet, and the median and quartiles rest on the pairs that met.",
+            "last day are counted as not met yet, and the median and quartiles rest on the pairs that met;",
+            f"the interquartile range is given only when at least {2 * k} pairs met (else the median alone).",
         ])),
         ("Intervals and changes", " ".join([
             "Quarterly means carry 95% t-intervals. One mentee answers many weeks, so each",

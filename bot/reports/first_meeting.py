@@ -6,7 +6,10 @@ Pairing days are in the program's timezone; a session's day is the one its logge
 and quartiles rest on the pairs that met, so they are decided like every figure over people
 (bot.kernel.suppression.decide_people): at least k pairs, not all the same number of days, and no
 combination with another shown figure of this measure that singles out fewer than k pairs. The whole
-period is decided first, then each quarter of pairing.
+period is decided first, then each quarter of pairing. The interquartile range is given only for a
+figure resting on at least 2k pairs: the quartiles of few values are values themselves (of exactly k,
+with k = 5, the first and third), so a shown range would name two pairs' waits; the median alone
+otherwise.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ class FirstMeeting:
     started: int  # pairs that started in it
     not_met: int  # of those, with no session by the report's last day
     median: float | None  # None: hidden or nobody met
-    q1: float | None
+    q1: float | None  # None also when fewer than 2k pairs met (the median alone is shown)
     q3: float | None
     hidden: str  # "" shown; "no data"; else the suppression reason
 
@@ -68,21 +71,27 @@ def first_meetings(
         for label, group in groups.items()
     ]
     decisions = decide_people(figures, min_group_size=program.privacy.min_group_size)
-    found = {label: _summary(label, group, decisions[figure_name(label)]) for label, group in groups.items()}
+    k = program.privacy.min_group_size
+    found = {
+        label: _summary(label, group, decisions[figure_name(label)], min_group_size=k)
+        for label, group in groups.items()
+    }
     period = found.pop(WHOLE_PERIOD)
     return FirstMeetings(period, found, figures, decisions)
 
 
-def _summary(label: str, group: dict[int, tuple[date, int | None]], decision: Decision) -> FirstMeeting:
+def _summary(
+    label: str, group: dict[int, tuple[date, int | None]], decision: Decision, *, min_group_size: int
+) -> FirstMeeting:
     waited = sorted(w for _, w in group.values() if w is not None)
     not_met = len(group) - len(waited)
     if not waited:
         return FirstMeeting(label, len(group), not_met, None, None, None, "no data")
     if not decision.shown:
         return FirstMeeting(label, len(group), not_met, None, None, None, decision.reason)
-    q1, median, q3 = (
-        statistics.quantiles(waited, n=4, method="inclusive") if len(waited) > 1 else [waited[0]] * 3
-    )
+    if len(waited) < 2 * min_group_size:
+        return FirstMeeting(label, len(group), not_met, statistics.median(waited), None, None, "")
+    q1, median, q3 = statistics.quantiles(waited, n=4, method="inclusive")
     return FirstMeeting(label, len(group), not_met, median, q1, q3, "")
 
 

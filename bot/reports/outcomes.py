@@ -343,9 +343,11 @@ def _change_lines(rows: list[QuarterRow]) -> list[str]:
 
 
 def days_text(median: float | None, q1: float | None, q3: float | None, hidden: str) -> str:
-    """`12 (IQR 7–20)`, or why not."""
-    if median is None or q1 is None or q3 is None:
+    """`12 (IQR 7–20)`, `12` when the quartiles are withheld (fewer than 2k pairs), or why not."""
+    if median is None:
         return "–" if hidden in ("", "no data") else f"hidden ({hidden})"
+    if q1 is None or q3 is None:
+        return f"{median:.0f}"
     return f"{median:.0f} (IQR {q1:.0f}–{q3:.0f})"
 
 

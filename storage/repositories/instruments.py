@@ -209,10 +209,12 @@ def save_pending(session: Session, *, survey_id: int, answer: str) -> None:
 
 @dataclass(frozen=True)
 class Pending:
-    """A waiting answer with what releasing it needs: no person, no ts."""
+    """A waiting answer with what releasing it needs: no ts. `person_id` is read only to count the people
+    behind a batch (bot.instruments.release); it is never written with the released answers."""
 
     survey_id: int
     program_id: str
+    person_id: str
     instrument_id: str
     period: str  # the claim's key: "2026-12", "2026-Q4", "pair-17-m3"
     sent_at: datetime | None
@@ -228,6 +230,7 @@ def pending(
     query = select(
         InstrumentPending.survey_id,
         InstrumentSurvey.program_id,
+        InstrumentSurvey.person_id,
         InstrumentSurvey.instrument_id,
         InstrumentSurvey.period,
         InstrumentSurvey.sent_at,
@@ -240,6 +243,31 @@ def pending(
     if instrument_id is not None:
         query = query.where(InstrumentSurvey.instrument_id == instrument_id)
     return [Pending(*row) for row in session.execute(query.order_by(InstrumentPending.survey_id))]
+
+
+@dataclass(frozen=True)
+class Answered:
+    """A claim its mentee answered: who, and the claim's key and times (which answer period it files under).
+
+    Who answered is no secret (the claim's `answered` flag); what they answered is never joined to it.
+    """
+
+    person_id: str
+    period: str
+    sent_at: datetime | None
+    due_at: datetime
+
+
+def answered_claims(session: Session, *, program_id: str, instrument_id: str) -> list[Answered]:
+    """Every answered claim of one program's instrument."""
+    query = select(
+        InstrumentSurvey.person_id, InstrumentSurvey.period, InstrumentSurvey.sent_at, InstrumentSurvey.due_at
+    ).where(
+        InstrumentSurvey.program_id == program_id,
+        InstrumentSurvey.instrument_id == instrument_id,
+        InstrumentSurvey.answered.is_(True),
+    )
+    return [Answered(*row) for row in session.execute(query)]
 
 
 def drop_pending(session: Session, *, survey_ids: Sequence[int]) -> None:

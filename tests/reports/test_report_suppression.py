@@ -11,6 +11,7 @@ from bot.kernel.clock import SettableClock as Clock
 from bot.kernel.deps import Deps
 from bot.kernel.suppression import combination_safe, regions
 from bot.reports.annual_data import AnnualReport, build_annual_report
+from bot.reports.outcomes import days_text
 from tests.support.digests import PROGRAM
 from tests.support.report_seed import Truth, instrument_source, mini_z_scores, seed_year
 
@@ -100,3 +101,19 @@ def test_scores_carry_intervals_and_a_change_only_between_shown_quarters(
     cell = next(c for c in report.instrument_cells if c.quarter == "2026-Q3")
     assert cell.share is not None and cell.share_low is not None and cell.share_high is not None
     assert cell.share_low < cell.share < cell.share_high and cell.people == 8
+
+
+def test_time_to_first_meeting_gives_its_quartiles_only_from_2k_pairs_and_the_median_alone_below(
+    deps: Deps, clock: Clock, tmp_path: Path
+) -> None:
+    report, truth, k = build(deps, clock, tmp_path)
+    period, q1 = report.first_meetings.period, report.first_meetings.quarters["2026-Q1"]
+    assert len(truth.people["first_meeting period"]) == 13 >= 2 * k and period.q1 is not None
+    # Six pairs: their quartiles would be (nearly) two pairs' own waits.
+    assert len(truth.people["first_meeting 2026-Q1"]) == 6 < 2 * k
+    assert (q1.hidden, q1.q1, q1.q3) == ("", None, None) and q1.median is not None
+    row = report.rows[0]
+    printed = days_text(
+        row.first_meeting_median_days, row.first_meeting_q1_days, row.first_meeting_q3_days, ""
+    )
+    assert printed == f"{q1.median:.0f}" and "IQR" not in printed
