@@ -8,12 +8,12 @@ database, no Slack.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.kernel.csv_lines import CsvUnreadable, csv_lines
 from bot.kernel.programs import MatchingConfig
 from bot.matching.terms import (
     FORMATS,
@@ -104,16 +104,9 @@ def line_number(problem: str) -> int:
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            lines = [(reader.line_num, cells) for cells in reader]
-    except FileNotFoundError:
-        raise ProfilesRejected([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise ProfilesRejected([f"{path}: is not UTF-8 text (byte {exc.start})"]) from None
-    except csv.Error as exc:
-        raise ProfilesRejected([f"{path}: not a readable CSV file ({exc})"]) from None
-    lines = [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
+        lines = csv_lines(path)
+    except CsvUnreadable as exc:
+        raise ProfilesRejected([str(exc)]) from None
     if not lines:
         raise ProfilesRejected([f"{path}: is empty; expected a header row starting user,role"])
     return lines

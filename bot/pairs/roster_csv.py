@@ -3,11 +3,12 @@ rows ready to import. Pure: no database, no Slack."""
 
 from __future__ import annotations
 
-import csv
 import re
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.kernel.csv_lines import CsvUnreadable, csv_lines
 
 COLUMNS = ("mentor", "mentee", "focus")
 REQUIRED = ("mentor", "mentee")
@@ -49,16 +50,9 @@ def person_token(value: str) -> str | None:
 def read_roster(path: Path) -> list[Row]:
     """Parse the CSV; raise RosterRejected naming every malformed line."""
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            lines = [(reader.line_num, cells) for cells in reader]  # line_num: where the row ended
-    except FileNotFoundError:
-        raise RosterRejected([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise RosterRejected([f"{path}: is not UTF-8 text (byte {exc.start})"]) from None
-    except csv.Error as exc:
-        raise RosterRejected([f"{path}: not a readable CSV file ({exc})"]) from None
-    lines = [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
+        lines = csv_lines(path)
+    except CsvUnreadable as exc:
+        raise RosterRejected([str(exc)]) from None
     if not lines:
         raise RosterRejected([f"{path}: is empty; expected a header row mentor,mentee[,focus]"])
     header_line, header = lines[0]

@@ -13,10 +13,11 @@ survey response.
 
 from __future__ import annotations
 
-import csv
 import math
 from dataclasses import dataclass
 from pathlib import Path
+
+from bot.kernel.csv_lines import CsvUnreadable, csv_lines
 
 COLUMNS = ("unit", "quarter", "score", "respondents", "participants")
 REQUIRED = COLUMNS[:4]
@@ -65,16 +66,9 @@ def read_patient_experience(path: Path) -> list[UnitScore]:
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            found = [(reader.line_num, cells) for cells in reader]
-    except FileNotFoundError:
-        raise PatientExperienceRejected(f"{path}: file not found") from None
-    except UnicodeDecodeError as exc:
-        raise PatientExperienceRejected(f"{path}: is not UTF-8 text (byte {exc.start})") from None
-    except csv.Error as exc:
-        raise PatientExperienceRejected(f"{path}: not a readable CSV file ({exc})") from None
-    return [(line, cells) for line, cells in found if any(cell.strip() for cell in cells)]
+        return csv_lines(path)
+    except CsvUnreadable as exc:
+        raise PatientExperienceRejected(str(exc)) from None
 
 
 def _row(path: Path, line: int, cells: list[str], columns: list[str]) -> UnitScore:

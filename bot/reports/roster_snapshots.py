@@ -7,7 +7,6 @@ from the program's pairs). A file is stored whole or not at all, every malformed
 
 from __future__ import annotations
 
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -17,6 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.kernel.csv_lines import CsvUnreadable, csv_lines
 from bot.pairs.roster_csv import MAX_ROWS, RosterRejected, person_token
 from storage.models import Person, PersonDeparture, RosterMember, RosterSnapshot
 
@@ -60,16 +60,9 @@ def read_snapshot(path: Path) -> list[Employee]:
 
 def _lines(path: Path) -> list[tuple[int, list[str]]]:
     try:
-        with path.open(encoding="utf-8-sig", newline="") as handle:
-            reader = csv.reader(handle)
-            lines = [(reader.line_num, cells) for cells in reader]
-    except FileNotFoundError:
-        raise RosterRejected([f"{path}: file not found"]) from None
-    except UnicodeDecodeError as exc:
-        raise RosterRejected([f"{path}: is not UTF-8 text (byte {exc.start})"]) from None
-    except csv.Error as exc:
-        raise RosterRejected([f"{path}: not a readable CSV file ({exc})"]) from None
-    return [(number, cells) for number, cells in lines if any(cell.strip() for cell in cells)]
+        return csv_lines(path)
+    except CsvUnreadable as exc:
+        raise RosterRejected([str(exc)]) from None
 
 
 def _columns(line: int, header: list[str]) -> list[str]:
