@@ -677,3 +677,9 @@ def summarize(config: ProgramsConfig) -> str:
     """One log-friendly line, e.g. ``2 programs: img-2026 (3 coordinators, weekly thu 16:00), ...``."""
     described = ", ".join(_describe(program) for program in config.programs)
     return f"{_plural(len(config.programs), 'program')}: {described}"
+
+
+# The same words for the same mistakes in every config file an operator writes (track files too).
+config_problem = _problem
+show_value = _show
+operator_reason = _reason

@@ -29,9 +29,15 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import ErrorDetails, PydanticCustomError
 
-from bot.kernel.programs import MAX_COMPETENCIES, ConfigError, Program
+from bot.kernel.programs import (
+    MAX_COMPETENCIES,
+    ConfigError,
+    Program,
+    config_problem,
+    operator_reason,
+    show_value,
+)
 from bot.reflections.terms import TOPICS
 
 SHIPPED = Path(__file__).with_name("data")
@@ -39,33 +45,20 @@ LEVELS = 5  # ACGME milestone levels 1-5; 4 is the usual target for unsupervised
 _SLUG = re.compile(r"[a-z0-9][a-z0-9-]{1,39}")
 _URL = re.compile(r"https?://[^\s<>|]+")
 _TIME = re.compile(r"([01]?[0-9]|2[0-3]):([0-5][0-9])(?::00)?")
-_PROBLEM = "mentorbot_track"
-
-
-def _problem(reason: str) -> PydanticCustomError:
-    return PydanticCustomError(_PROBLEM, "{reason}", {"reason": reason})
-
-
-def _show(value: object) -> str:
-    if isinstance(value, str):
-        return f"'{value}'"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list | tuple):
-        return "a list"
-    return "null" if value is None else str(value)
 
 
 def _slug(value: object) -> str:
     if isinstance(value, str) and _SLUG.fullmatch(value):
         return value
-    raise _problem(f"{_show(value)} is not a valid id (use 2-40 lowercase letters, digits and dashes)")
+    raise config_problem(
+        f"{show_value(value)} is not a valid id (use 2-40 lowercase letters, digits and dashes)"
+    )
 
 
 def _url(value: object) -> str:
     if isinstance(value, str) and _URL.fullmatch(value):
         return value
-    raise _problem(f"{_show(value)} is not a web address (like https://example.org/statute)")
+    raise config_problem(f"{show_value(value)} is not a web address (like https://example.org/statute)")
 
 
 def _clock(value: object) -> time:
@@ -73,13 +66,15 @@ def _clock(value: object) -> time:
         return value
     if isinstance(value, str) and (match := _TIME.fullmatch(value.strip())):
         return time(int(match[1]), int(match[2]))
-    raise _problem(f'{_show(value)} is not a time of day (use 24-hour HH:MM in quotes, like "09:00")')
+    raise config_problem(
+        f'{show_value(value)} is not a time of day (use 24-hour HH:MM in quotes, like "09:00")'
+    )
 
 
 def _reflect_topic(value: object) -> str:
     if isinstance(value, str) and value in TOPICS:
         return value
-    raise _problem(f"{_show(value)} is not a /reflect topic (use one of: {', '.join(TOPICS)})")
+    raise config_problem(f"{show_value(value)} is not a /reflect topic (use one of: {', '.join(TOPICS)})")
 
 
 Slug = Annotated[str, BeforeValidator(_slug)]
@@ -107,7 +102,7 @@ class Offset(_Frozen):
     def _exactly_one(self) -> Self:
         given = [name for name in ("days", "weeks", "months") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise _problem("give exactly one of days, weeks or months (like {months: 3})")
+            raise config_problem("give exactly one of days, weeks or months (like {months: 3})")
         return self
 
     @property
@@ -142,7 +137,7 @@ class Phase(_Frozen):
     @model_validator(mode="after")
     def _moves_forward(self) -> Self:
         if self.every.amount == 0:
-            raise _problem("every: must be more than zero")
+            raise config_problem("every: must be more than zero")
         return self
 
 
@@ -157,7 +152,7 @@ class Citation(_Frozen):
     @model_validator(mode="after")
     def _unverified_says_why(self) -> Self:
         if not self.verified and self.note is None:
-            raise _problem("an unverified citation needs a note saying what was not read")
+            raise config_problem("an unverified citation needs a note saying what was not read")
         return self
 
 
@@ -216,43 +211,18 @@ class Track(_Frozen):
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         if self.kind == "pathway" and (self.citation is None or self.jurisdiction is None):
-            raise _problem("a pathway needs a jurisdiction and a citation (url, verified, note)")
+            raise config_problem("a pathway needs a jurisdiction and a citation (url, verified, note)")
         if self.reviews is not None and (not self.competencies or self.attestation is None):
-            raise _problem("a track with reviews needs competencies and an attestation")
+            raise config_problem("a track with reviews needs competencies and an attestation")
         ids = [c.id for c in self.competencies]
         if len(set(ids)) != len(ids):
-            raise _problem(
+            raise config_problem(
                 f"competency ids repeat: {', '.join(sorted({i for i in ids if ids.count(i) > 1}))}"
             )
         return self
 
 
 # --- errors in operator words --------------------------------------------------------------------------
-
-_REASONS = {
-    "missing": "required key is missing",
-    "extra_forbidden": "unknown key",
-    "int_type": "expected a whole number, got {input}",
-    "bool_type": "expected true or false, got {input}",
-    "string_type": "expected text, got {input}",
-    "string_too_short": "must not be empty",
-    "string_too_long": "is too long (at most {max_length} characters)",
-    "too_short": "must list at least one entry",
-    "tuple_type": "expected a list, got {input}",
-    "model_type": "expected a mapping of keys, got {input}",
-    "greater_than_equal": "must be at least {ge}, got {input}",
-    "less_than_equal": "must be at most {le}, got {input}",
-    "literal_error": "{input} is not allowed (use {expected})",
-}
-
-
-def _reason(detail: ErrorDetails) -> str:
-    if detail["type"] == _PROBLEM:
-        return detail["msg"]
-    template = _REASONS.get(detail["type"])
-    if template is None:
-        return detail["msg"][:1].lower() + detail["msg"][1:]
-    return template.format_map({**detail.get("ctx", {}), "input": _show(detail["input"])})
 
 
 def _where(loc: tuple[str | int, ...]) -> str:
@@ -266,7 +236,7 @@ def _problems(exc: ValidationError) -> list[str]:
     found = []
     for detail in exc.errors():
         where = _where(tuple(detail["loc"]))
-        found.append(f"{where}: {_reason(detail)}" if where else _reason(detail))
+        found.append(f"{where}: {operator_reason(detail)}" if where else operator_reason(detail))
     return list(dict.fromkeys(found))
 
 
@@ -322,7 +292,9 @@ def parse_track(text: str, *, source: str) -> Track:
             source, [f"{where}YAML syntax error: {getattr(exc, 'problem', None) or exc}"]
         ) from None
     if not isinstance(data, dict):
-        raise ConfigError(source, [f"expected a mapping of keys (id, name, kind, ...), got {_show(data)}"])
+        raise ConfigError(
+            source, [f"expected a mapping of keys (id, name, kind, ...), got {show_value(data)}"]
+        )
     try:
         return Track.model_validate(data)
     except ValidationError as exc:
