@@ -17,7 +17,13 @@ ITEM_BLOCK = "instrument_item_{number}"
 NOT_APPLICABLE = "na"
 EVENT = "mentorbot_instrument"
 MAX_OPTION = 75  # Slack's limit on an option's text
-TITLE = "Survey (2 min)"
+TITLE = "Survey"
+SECONDS_PER_ITEM = 10  # a select per item; short forms take people about this long each
+
+
+def minutes(instrument: Instrument) -> int:
+    """An honest estimate of how long the form takes, never promised under two minutes."""
+    return max(2, -(-len(instrument.items) * SECONDS_PER_ITEM // 60))
 
 
 def audience_line(instrument: Instrument, min_group: int) -> str:
@@ -39,12 +45,15 @@ def survey_message(*, survey_id: int, instrument: Instrument, min_group: int) ->
     """The survey DM: what it measures, who sees the answers, and the button opening the modal."""
     text = f"A short survey: {instrument.short_name}"
     return text, [
-        section(f"*{text}*\n{instrument.measures}. {len(instrument.items)} questions, about two minutes."),
+        section(
+            f"*{text}*\n{instrument.measures}. {len(instrument.items)} questions, "
+            f"about {minutes(instrument)} minutes."
+        ),
         context(audience_line(instrument, min_group)),
         actions(
             [
                 button(
-                    "Answer (2 min)",
+                    f"Answer ({minutes(instrument)} min)",
                     OPEN_ACTION,
                     str(survey_id),
                     style="primary",
@@ -98,7 +107,7 @@ def survey_modal(*, survey_id: int, instrument: Instrument, min_group: int) -> V
     blocks += [item_block(instrument, item.number, audience) for item in instrument.items]
     blocks.append(context(f"{instrument.name}. {instrument.citation[:300]}"))
     return modal(
-        TITLE,
+        f"{TITLE} ({minutes(instrument)} min)",
         blocks,
         callback_id=SUBMIT_CALLBACK,
         submit="Send",

@@ -33,6 +33,10 @@ def test_the_demo_runs_every_chapter_and_writes_the_chart(tmp_path: Path) -> Non
     assert (out / "evidence-UDEMOME2-tn-supervised-practice.pdf").read_bytes().startswith(b"%PDF")
     assert "Traceback" not in result.output
     assert re.search(r"Instrument surveys: \d+ sent, \d+ answered; \d+ periods released", transcript)
+    # The 21-item mentor rating as a mentee reads it: an honest time, and who sees the answer.
+    assert "21 questions, about 4 minutes." in transcript and "[Answer (4 min)]" in transcript
+    assert "Your mentor never sees your answer." in transcript
+    assert "Shown once at least 5 of your mentees have answered" in transcript  # no demo mentor has 5 raters
     if shutil.which("pdftotext"):
         report = subprocess.run(["pdftotext", str(out / "annual-report-img-demo.pdf"), "-"],
                                 check=True, capture_output=True, text=True).stdout  # fmt: skip

@@ -16,6 +16,7 @@ from bot.app.demo import (
     reflections,
     report,
     roster,
+    surveys,
     tracks,
 )
 from bot.app.demo.world import World, open_world
@@ -31,6 +32,7 @@ CHAPTERS: list[Callable[[World], None]] = [
     history.run,  # a synthetic year up to this week: the digest's trend and the report get real figures
     digest.run,
     report.run,  # the annual report over that year, as of the last digest
+    surveys.run,  # what a mentee and a mentor see of those surveys
     matching.run,  # the next intake round: profiles in Slack, a proposal, approval
     tracks.run,  # last: it moves the clock three months on
 ]
